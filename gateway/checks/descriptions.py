@@ -1,0 +1,133 @@
+"""Default checks on goods descriptions: present, and precise enough for customs.
+
+EU ICS2 and most customs administrations refuse descriptions such as "gift", "parts" or
+"said to contain". The vague terms are data: ``mappings/codelists/vague-descriptions.csv``
+(``term,reason``), so an operator can extend them without code.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+
+from .reference import normalise_description
+from .registry import CheckInput, DeclarationXPath, Finding, node_text, register
+
+__all__ = ["FILLER_WORDS", "description_missing", "vague_description", "vagueness"]
+
+FILLER_WORDS = frozenset(
+    {
+        *("a", "an", "the", "some", "misc", "miscellaneous", "assorted", "various", "mixed"),
+        *("other", "others", "and", "of", "for", "with", "set", "sets", "lot", "lots"),
+        *("box", "boxes", "bag", "bags", "pack", "packs", "pc", "pcs", "piece", "pieces"),
+        *("new", "used", "x"),
+    }
+)
+"""Words that add nothing to a description: "some assorted gifts" is as vague as "gifts"."""
+
+MINIMUM_LENGTH = 3
+"""A description shorter than this (blanks stripped) says nothing about the goods."""
+
+_DESCRIPTIONS = DeclarationXPath(
+    "{d}/c:GoodsShipment/c:GovernmentAgencyGoodsItem/c:Commodity/c:Description[normalize-space()]"
+)
+_ITEMS_WITHOUT_DESCRIPTION = DeclarationXPath(
+    "{d}/c:GoodsShipment/c:GovernmentAgencyGoodsItem"
+    "[not(c:Commodity/c:Description[normalize-space()])]"
+)
+
+
+def _is_filler(word: str) -> bool:
+    return (
+        word in FILLER_WORDS
+        or word.isdigit()
+        or (word[:1] == "x" and word[1:].isdigit())
+        or (word[-1:] == "x" and word[:-1].isdigit())
+    )
+
+
+def vagueness(description: str, terms: Mapping[str, str]) -> str | None:
+    """Why ``description`` is too vague for customs, or None when it is precise enough.
+
+    Vague means: shorter than 3 characters; or, lowercased and without punctuation, equal
+    to a listed term (or its singular or plural), possibly surrounded by filler words and
+    counts ("2 x assorted gifts"); or nothing but filler words.
+    """
+    return _vagueness(description, _TermsKey(terms))
+
+
+class _TermsKey:
+    """Wraps the terms mapping so that the cached classifier can key on it by identity."""
+
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: Mapping[str, str]) -> None:
+        self.terms = terms
+
+    def __hash__(self) -> int:
+        return id(self.terms)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _TermsKey) and other.terms is self.terms
+
+
+@functools.lru_cache(maxsize=8192)
+def _vagueness(description: str, key: _TermsKey) -> str | None:
+    terms = key.terms
+    if len(description.strip()) < MINIMUM_LENGTH:
+        return "it is shorter than 3 characters"
+    spaced, glued = normalise_description(description)
+    for phrase in (spaced, glued):
+        reason = _term_reason(phrase, terms)
+        if reason is not None:
+            return reason
+    words = [word for word in spaced.split() if not _is_filler(word)]
+    if not words:
+        return "it has nothing but filler words and numbers"
+    return _term_reason(" ".join(words), terms)
+
+
+def _term_reason(phrase: str, terms: Mapping[str, str]) -> str | None:
+    for candidate in (phrase, phrase.removesuffix("s"), phrase + "s"):
+        reason = terms.get(candidate)
+        if reason is not None:
+            return reason
+    return None
+
+
+@register("vague-description", default=True)
+def vague_description(check: CheckInput) -> Iterator[Finding]:
+    """Goods descriptions must say what the goods are, not "gift", "parts" or "various"."""
+    terms = check.reference.vague_terms
+    key = _TermsKey(terms)
+    for node in check.select(_DESCRIPTIONS):
+        value = node_text(node)
+        reason = _vagueness(value, key)
+        if reason is None:
+            continue
+        location = check.locate(node)
+        if location is None:
+            continue
+        yield check.problem(
+            location,
+            "description.vague",
+            f"The goods description '{value}' is too vague for customs: {reason}. Say what "
+            "the goods are and what they are made of, for example 'cotton T-shirts'.",
+            value,
+        )
+
+
+@register("description-missing", default=True)
+def description_missing(check: CheckInput) -> Iterator[Finding]:
+    """Every goods item must carry a description of its goods."""
+    for item in check.select(_ITEMS_WITHOUT_DESCRIPTION):
+        location = check.locate(item)
+        if location is None:
+            continue
+        yield check.problem(
+            location,
+            "description.missing",
+            "This goods item has no description of its goods; customs need a plain "
+            "description such as 'cotton T-shirts' for every item.",
+            path=f"{location.path}/Commodity/Description",
+        )

@@ -1,0 +1,296 @@
+"""The registry of checks, and what a check is given to look at.
+
+A check is a small pure function, registered by name with :func:`register`, that takes a
+:class:`CheckInput` and yields :class:`~gateway.problems.Problem` objects::
+
+    @register("hs-code", default=True)
+    def hs_code(check: CheckInput) -> Iterator[Problem]:
+        for node in check.select(_BAD_HS_CODES):
+            yield check.problem(node, "hs.shape", "...")
+
+Checks work on the whole batch at once: a :class:`DeclarationXPath` (compiled once, at import)
+runs on the batch's common parent and pulls one field of every declaration, usually already
+filtered down to the failing values inside libxml2. Only failing nodes are then located
+(declaration index and canonical path with 1-based indices), so valid data costs almost no
+Python work.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple, cast
+
+from lxml import etree
+
+from gateway.canonical import CANONICAL_NS
+from gateway.problems import Problem, Severity
+
+__all__ = [
+    "CHECKS",
+    "DEFAULT_CHECKS",
+    "NAMESPACES",
+    "REPEATING_ELEMENTS",
+    "BatchView",
+    "CheckFunction",
+    "CheckInput",
+    "DeclarationXPath",
+    "Location",
+    "ReferenceData",
+    "TargetPath",
+    "register",
+]
+
+NAMESPACES = {"c": CANONICAL_NS}
+"""Prefix ``c`` for the canonical namespace, used in every check's XPath."""
+
+REPEATING_ELEMENTS = frozenset(
+    {
+        "GovernmentAgencyGoodsItem",
+        "Classification",
+        "Origin",
+        "Communication",
+        "TransportContractDocument",
+        "Itinerary",
+        "AdditionalDocument",
+        "AdditionalInformation",
+        "PreviousDocument",
+        "Packaging",
+    }
+)
+"""Canonical elements that may repeat; their canonical paths always carry a 1-based index."""
+
+
+class Location(NamedTuple):
+    """Where a failing node is: its declaration's position and id, and its canonical path."""
+
+    position: int
+    item: str
+    path: str
+
+
+@dataclass(frozen=True)
+class TargetPath:
+    """A canonical path that a named check is switched on for, split into steps.
+
+    ``steps`` are element names (optionally with a 1-based ``[n]``) and, last only, one
+    ``@attribute``; ``text`` is the path as written in the mapping file.
+    """
+
+    text: str
+    steps: tuple[str, ...]
+
+    @property
+    def attribute(self) -> str | None:
+        """The attribute name when the path ends in ``@name``, else None."""
+        last = self.steps[-1]
+        return last[1:] if last.startswith("@") else None
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """The code lists checks compare values with, loaded once per suite."""
+
+    countries: frozenset[str]
+    currencies: frozenset[str]
+    mass_factors: Mapping[str, Decimal]
+    vague_terms: Mapping[str, str]
+
+    @functools.cached_property
+    def country_bag(self) -> str:
+        """Every country code between ``|`` bars, for membership tests inside XPath."""
+        return _bag(self.countries)
+
+    @functools.cached_property
+    def currency_bag(self) -> str:
+        """Every currency code between ``|`` bars, for membership tests inside XPath."""
+        return _bag(self.currencies)
+
+
+def _bag(codes: Iterable[str]) -> str:
+    return "|" + "|".join(sorted(code for code in codes if "|" not in code)) + "|"
+
+
+class DeclarationXPath:
+    """An XPath written relative to a Declaration, runnable on a whole batch at once.
+
+    The template uses ``{d}`` for the declaration step; it is compiled twice, once as
+    ``c:Declaration`` (run on the batch's parent element, selecting from every declaration
+    in one libxml2 call) and once as ``self::c:Declaration`` (run on a lone declaration).
+    Variables (``$codes``) are passed at run time.
+    """
+
+    __slots__ = ("on_batch", "on_declaration", "template")
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.on_batch = etree.XPath(template.replace("{d}", "c:Declaration"), namespaces=NAMESPACES)
+        self.on_declaration = etree.XPath(
+            template.replace("{d}", "self::c:Declaration"), namespaces=NAMESPACES
+        )
+
+
+class BatchView:
+    """A batch of Declaration elements and the ids they are reported under.
+
+    Runs :class:`DeclarationXPath` selections over the batch and maps the nodes found back
+    to a declaration index and a canonical path.
+    """
+
+    def __init__(self, declarations: Sequence[etree._Element], ids: Sequence[str]) -> None:
+        if len(declarations) != len(ids):
+            raise ValueError(
+                f"A batch of {len(declarations)} declarations came with {len(ids)} ids; "
+                "each declaration needs exactly one id."
+            )
+        self.declarations = declarations
+        self.ids = ids
+        self._index: dict[etree._Element, int] = {}
+        groups: dict[etree._Element, list[etree._Element]] = {}
+        lone: list[etree._Element] = []
+        for position, declaration in enumerate(declarations):
+            self._index[declaration] = position
+            parent = declaration.getparent()
+            if parent is None:
+                lone.append(declaration)
+            else:
+                groups.setdefault(parent, []).append(declaration)
+        self._batch_roots: list[etree._Element] = []
+        for parent, members in groups.items():
+            # Run on the parent when the batch is most of it; a few declarations picked
+            # out of a big parent are cheaper to visit one by one.
+            if len(parent) <= 4 * len(members):
+                self._batch_roots.append(parent)
+            else:
+                lone.extend(members)
+        self._lone = lone
+
+    def __len__(self) -> int:
+        return len(self.declarations)
+
+    def select(self, xpath: DeclarationXPath, **variables: Any) -> list[Any]:
+        """Every node ``xpath`` selects in the batch's declarations, batch-wide."""
+        found: list[Any] = []
+        for root in self._batch_roots:
+            found.extend(cast("list[Any]", xpath.on_batch(root, **variables)))
+        for declaration in self._lone:
+            found.extend(cast("list[Any]", xpath.on_declaration(declaration, **variables)))
+        return found
+
+    def locate(self, node: Any) -> Location | None:
+        """The declaration and canonical path of an element or attribute value found.
+
+        Returns None for a node outside the batch (a declaration of the same parent that
+        the caller did not pass in).
+        """
+        suffix: list[str] = []
+        element = node
+        if isinstance(node, etree._ElementUnicodeResult):
+            element = node.getparent()
+            if node.is_attribute and node.attrname is not None:
+                suffix.append("@" + _local(str(node.attrname)))
+        steps: list[str] = []
+        while element is not None:
+            position = self._index.get(element)
+            if position is not None:
+                path = "/".join([*reversed(steps), *suffix])
+                return Location(position, self.ids[position], path)
+            steps.append(_step(element))
+            element = element.getparent()
+        return None
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _step(element: etree._Element) -> str:
+    tag = element.tag
+    if not isinstance(tag, str):  # comments and processing instructions
+        return "node()"
+    name = _local(tag)
+    siblings = element.itersiblings(tag, preceding=True)
+    before = sum(1 for _ in siblings)
+    if name in REPEATING_ELEMENTS or before or next(element.itersiblings(tag), None) is not None:
+        return f"{name}[{before + 1}]"
+    return name
+
+
+@dataclass(frozen=True)
+class CheckInput:
+    """What one check runs on: the batch, the code lists, and its own settings.
+
+    ``target`` is the canonical path a named check was switched on for (None for the
+    default checks, which know their own paths); ``severity`` and ``rule`` go into every
+    problem the check reports.
+    """
+
+    batch: BatchView
+    reference: ReferenceData
+    rule: str
+    target: TargetPath | None = None
+    severity: Severity = Severity.ERROR
+
+    def select(self, xpath: DeclarationXPath, **variables: Any) -> list[Any]:
+        """Every node ``xpath`` selects in the batch (see :meth:`BatchView.select`)."""
+        return self.batch.select(xpath, **variables)
+
+    def locate(self, node: Any) -> Location | None:
+        """Declaration and canonical path of a node (see :meth:`BatchView.locate`)."""
+        return self.batch.locate(node)
+
+    def problem(
+        self,
+        location: Location,
+        code: str,
+        message: str,
+        value: str | None = None,
+        *,
+        path: str | None = None,
+    ) -> tuple[int, Problem]:
+        """A problem of this check at ``location``, paired with its declaration index."""
+        return location.position, Problem(
+            severity=self.severity,
+            code=code,
+            message=message,
+            item=location.item,
+            canonical_path=location.path if path is None else path,
+            value=value,
+            rule=self.rule,
+        )
+
+
+Finding = tuple[int, Problem]
+"""A problem and the index of the declaration it belongs to."""
+
+CheckFunction = Callable[[CheckInput], Iterator[Finding]]
+"""A check: a pure function from the batch to the problems it finds (with their index)."""
+
+CHECKS: dict[str, CheckFunction] = {}
+"""Every check by name: the default ones and the named ones a mapping switches on."""
+
+DEFAULT_CHECKS: list[str] = []
+"""Names of the checks that run on every declaration unless disabled, in run order."""
+
+
+def register(name: str, *, default: bool) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check under ``name``; ``default`` ones run always, others on a path."""
+
+    def decorate(function: CheckFunction) -> CheckFunction:
+        if name in CHECKS:
+            raise ValueError(f"A check named '{name}' is already registered.")
+        CHECKS[name] = function
+        if default:
+            DEFAULT_CHECKS.append(name)
+        return function
+
+    return decorate
+
+
+def node_text(node: Any) -> str:
+    """The text of an element (empty when it has none) or an attribute value."""
+    if isinstance(node, etree._Element):
+        return node.text or ""
+    return str(node)

@@ -1,0 +1,144 @@
+"""JSON messages as element trees, so one mapping engine (XPath underneath) reads both.
+
+The shape: an object becomes an element whose children are its members, each named after
+its key; an array member repeats its key's element once per entry (``"items": [a, b]`` gives
+two ``items`` elements); scalars become text, kept exactly as written in the JSON (numbers are
+not turned into floats). A key that is not a valid XML name becomes ``<_ key="...">``. The
+document element is ``json``; entries of a top-level array are ``item`` elements.
+
+Mapping files address this tree with JSON-style paths (``shipper.name``, ``items[*]``), which
+``gateway.mapping.paths`` turns into XPath.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from lxml import etree
+
+from gateway.errors import InputError
+from gateway.formats.xml import DEFAULT_MAX_BYTES, MAX_DEPTH, check_size, input_problem
+
+JSON_ROOT = "json"
+ARRAY_ENTRY = "item"
+ODD_KEY = "_"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+class _RawNumber(str):
+    """A JSON number kept as its literal text."""
+
+
+def element_name(key: str) -> tuple[str, str | None]:
+    """The element name for a JSON key, and the key attribute when the key is not a name."""
+    if _NAME.match(key) and not key.lower().startswith("xml"):
+        return key, None
+    return ODD_KEY, key
+
+
+def _append(parent: etree._Element, key: str, value: Any, depth: int, source_name: str) -> None:
+    if depth > MAX_DEPTH:
+        message = f"{source_name} nests JSON more than {MAX_DEPTH} levels deep."
+        raise InputError(message, [input_problem(source_name, message, code="json.too-deep")])
+    if isinstance(value, list):
+        for entry in value:
+            if isinstance(entry, list):
+                holder = _new_child(parent, key)
+                for inner in entry:
+                    _append(holder, ARRAY_ENTRY, inner, depth + 1, source_name)
+            else:
+                _append(parent, key, entry, depth + 1, source_name)
+        return
+    if value is None:
+        return
+    child = _new_child(parent, key)
+    _fill(child, value, depth, source_name)
+
+
+def _new_child(parent: etree._Element, key: str) -> etree._Element:
+    name, odd = element_name(key)
+    child = etree.SubElement(parent, name)
+    if odd is not None:
+        child.set("key", odd)
+    return child
+
+
+def _fill(element: etree._Element, value: Any, depth: int, source_name: str) -> None:
+    if isinstance(value, _Object):
+        seen: set[str] = set()
+        for key, member in value.pairs:
+            if key in seen:
+                message = f"{source_name} repeats the key '{key}' in one object."
+                problem = input_problem(source_name, message, code="json.duplicate-key")
+                raise InputError(message, [problem])
+            seen.add(key)
+            _append(element, key, member, depth + 1, source_name)
+    elif isinstance(value, list):
+        for entry in value:
+            _append(element, ARRAY_ENTRY, entry, depth + 1, source_name)
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif isinstance(value, str):
+        element.text = _clean(value)
+
+
+class _Object:
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        self.pairs = pairs
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    """Text XML can hold: control characters (invalid in XML 1.0) are removed."""
+    return _CONTROL.sub("", text)
+
+
+def parse_json(
+    data: bytes, source_name: str, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> etree._Element:
+    """Parse a JSON message into the element tree described in the module docstring."""
+    check_size(len(data), source_name, max_bytes)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        message = f"{source_name} is not valid UTF-8 at byte {exc.start}; JSON must be UTF-8."
+        raise InputError(
+            message, [input_problem(source_name, message, code="json.encoding")]
+        ) from exc
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_Object,
+            parse_float=_RawNumber,
+            parse_int=_RawNumber,
+            parse_constant=_refuse_constant,
+        )
+    except json.JSONDecodeError as exc:
+        message = (
+            f"{source_name} is not valid JSON on line {exc.lineno}, column {exc.colno}: {exc.msg}."
+        )
+        raise InputError(
+            message, [input_problem(source_name, message, line=exc.lineno, code="json.syntax")]
+        ) from exc
+    except RecursionError as exc:
+        message = f"{source_name} nests JSON too deeply to read."
+        raise InputError(
+            message, [input_problem(source_name, message, code="json.too-deep")]
+        ) from exc
+    root = etree.Element(JSON_ROOT)
+    if isinstance(value, list):
+        for entry in value:
+            _append(root, ARRAY_ENTRY, entry, 1, source_name)
+    else:
+        _fill(root, value, 0, source_name)
+    return root
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")

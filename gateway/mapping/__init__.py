@@ -1,0 +1,1 @@
+"""The declarative mapping engine: mapping files (YAML) compiled once into XSLT stylesheets."""

@@ -1,0 +1,260 @@
+"""Finding, loading and compiling mapping files: each compiled once, then reused.
+
+Mapping folders are searched in order (an operator's own first, then the bundled one);
+``feeds/NAME.yaml`` and ``destinations/NAME.yaml`` inside each. Compiling a mapping reads and
+checks the YAML, writes its stylesheet and has libxslt compile it; the result is cached.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from gateway.errors import MappingError, MappingIssue
+from gateway.mapping.spec import MappingSpec, Node, read_mapping
+from gateway.mapping.xslt import ChildOrder, stylesheet_text
+from gateway.resources import mapping_search_path
+
+FOLDERS = {"feed": "feeds", "destination": "destinations"}
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+@dataclass(frozen=True)
+class SourceStep:
+    """One level of a source path: the for_each text as written and the output group it fills."""
+
+    text: str
+    group: str | None
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Where a canonical (or output) field comes from: enclosing for_each levels and the rule."""
+
+    levels: tuple[SourceStep, ...]
+    tail: str
+    rule: str
+
+
+@dataclass
+class CompiledMapping:
+    """A mapping file ready to run: its spec, stylesheet and static lineage."""
+
+    spec: MappingSpec
+    stylesheet: str
+    transform: etree.XSLT
+    lineage: dict[str, Lineage]
+    read_paths: frozenset[str]
+    _trace: etree.XSLT | None = field(default=None, repr=False)
+    _order: ChildOrder | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def trace_transform(self) -> etree.XSLT:
+        """The same stylesheet, writing rule and source attributes on every field (for --trace)."""
+        with self._lock:
+            if self._trace is None:
+                self._trace = _compile_xslt(
+                    stylesheet_text(self.spec, order=self._order, trace=True), self.spec.file
+                )
+            return self._trace
+
+    def source_path(self, output_path: str, position: int) -> str | None:
+        """The source path (with positions) of a canonical path such as
+        ``GoodsShipment/GovernmentAgencyGoodsItem[2]/Commodity/Description``."""
+        found = self.lineage.get(_INDEX.sub("", output_path))
+        if found is None:
+            return None
+        indices = dict(re.findall(r"([^/\[]+)\[(\d+)\]", output_path))
+        parts = []
+        for number, level in enumerate(found.levels):
+            index = str(position) if number == 0 else indices.get(level.group or "", "1")
+            parts.append(f"{level.text}[{index}]")
+        if found.tail:
+            parts.append(found.tail)
+        return "/".join(parts)
+
+
+def _compile_xslt(text: str, file: str) -> etree.XSLT:
+    try:
+        return etree.XSLT(etree.fromstring(text.encode()))
+    except (etree.XSLTParseError, etree.XMLSyntaxError) as exc:
+        raise MappingError(
+            [MappingIssue(file, None, "", f"the generated stylesheet does not compile: {exc}.")]
+        ) from exc
+
+
+def _walk(
+    node: Node, levels: tuple[SourceStep, ...], out: str, file: str
+) -> Iterator[tuple[str, Lineage]]:
+    for child in node.children:
+        child_levels = levels
+        if child.for_each is not None:
+            child_levels = (*levels, SourceStep(child.for_each_text, child.name))
+        path = f"{out}/{child.name}" if out else child.name
+        if child.is_leaf:
+            tail = child.value_text if child.value_kind in ("from", "xpath") else ""
+            yield path, Lineage(child_levels, tail, f"{file}:{child.line}")
+        yield from _walk(child, child_levels, path, file)
+
+
+def _read_paths(spec: MappingSpec) -> frozenset[str]:
+    from gateway.mapping.paths import XPathSyntaxError, location_paths
+
+    paths: set[str] = set()
+
+    def visit(node: Node, base: str) -> None:
+        for child in node.children:
+            child_base = base
+            if child.for_each is not None:
+                child_base = _combine(base, _plain(child.for_each))
+                paths.add(child_base)
+            if child.value_kind in ("from", "xpath"):
+                try:
+                    for path in location_paths(child.value_xpath):
+                        paths.add(_combine(child_base, path))
+                except XPathSyntaxError:
+                    continue
+            visit(child, child_base)
+
+    item = _plain(spec.for_each)
+    visit(spec.template, item)
+    for expression in (spec.message_id, spec.declaration_id, spec.consignment_id):
+        if expression:
+            base = "" if expression is spec.message_id else item
+            for path in location_paths(expression):
+                paths.add(_combine(base, path))
+    return frozenset(paths)
+
+
+def _plain(expression: str) -> str:
+    from gateway.mapping.paths import location_paths
+
+    found = location_paths(expression) if expression else []
+    return found[0] if found else expression
+
+
+def _combine(base: str, path: str) -> str:
+    if path.startswith("/"):
+        return path.lstrip("/")
+    parts = base.split("/") if base else []
+    for step in path.split("/"):
+        if step == "..":
+            if parts:
+                parts.pop()
+        elif step not in (".", ""):
+            parts.append(step)
+    return "/".join(parts)
+
+
+def compile_spec(spec: MappingSpec, order: ChildOrder | None = None) -> CompiledMapping:
+    """Compile a loaded spec; MappingError when the stylesheet does not compile."""
+    text = stylesheet_text(spec, order=order)
+    transform = _compile_xslt(text, spec.file)
+    lineage_levels: tuple[SourceStep, ...] = (
+        (SourceStep(spec.for_each_text, None),)
+        if spec.kind == "feed"
+        else (SourceStep("Declaration", None),)
+    )
+    file = Path(spec.file).name
+    lineage = dict(_walk(spec.template, lineage_levels, "", file))
+    return CompiledMapping(spec, text, transform, lineage, _read_paths(spec), _order=order)
+
+
+def canonical_order() -> ChildOrder | None:
+    """Child order from the canonical model, so feed mappings may list fields in any order."""
+    try:
+        from gateway.canonical.structure import find_element
+    except ImportError:  # pragma: no cover - the model ships with the package
+        return None
+
+    def order(parent_path: str, names: list[str]) -> list[str]:
+        element = find_element(parent_path) if parent_path else find_element("")
+        if element is None:
+            return names
+        known = [child.name for child in element.children]
+        return [name for name in known if name in names] + [
+            name for name in names if name not in known
+        ]
+
+    return order
+
+
+class MappingCatalog:
+    """All mapping files on a search path, compiled on first use and cached (thread-safe)."""
+
+    def __init__(self, search_path: Sequence[Path] | None = None) -> None:
+        self.search_path = list(search_path) if search_path is not None else mapping_search_path()
+        self._compiled: dict[tuple[str, str], CompiledMapping] = {}
+        self._lock = threading.Lock()
+
+    def names(self, kind: str) -> list[str]:
+        """Names of the mappings of one kind (``feed`` or ``destination``)."""
+        found: set[str] = set()
+        for folder in self.search_path:
+            directory = folder / FOLDERS[kind]
+            if directory.is_dir():
+                found.update(path.stem for path in directory.glob("*.yaml"))
+        return sorted(found)
+
+    def path_of(self, name: str, kind: str) -> Path | None:
+        for folder in self.search_path:
+            candidate = folder / FOLDERS[kind] / f"{name}.yaml"
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def get(self, name: str, kind: str) -> CompiledMapping:
+        """The compiled mapping; MappingError when it is missing or broken."""
+        key = (kind, name)
+        with self._lock:
+            cached = self._compiled.get(key)
+            if cached is not None:
+                return cached
+            path = self.path_of(name, kind)
+            if path is None:
+                known = ", ".join(self.names(kind)) or "none"
+                raise MappingError(
+                    [
+                        MappingIssue(
+                            f"{FOLDERS[kind]}/{name}.yaml",
+                            None,
+                            "",
+                            f"there is no {kind} mapping named '{name}'; the {kind} mappings are: {known}.",
+                        )
+                    ]
+                )
+            spec = load_spec(path)
+            if spec.kind != kind:
+                raise MappingError(
+                    [
+                        MappingIssue(
+                            str(path),
+                            None,
+                            "kind",
+                            f"the file says kind '{spec.kind}' but sits among the {kind} mappings.",
+                        )
+                    ]
+                )
+            compiled = compile_spec(spec, canonical_order() if kind == "feed" else None)
+            self._compiled[key] = compiled
+            return compiled
+
+
+def load_spec(path: Path) -> MappingSpec:
+    """Read one mapping file from disk."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingError(
+            [MappingIssue(str(path), None, "", f"the file cannot be read: {exc}.")]
+        ) from exc
+    return read_mapping(text, str(path))

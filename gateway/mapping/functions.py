@@ -1,0 +1,489 @@
+"""The named transform functions a mapping rule can ``apply``, as small pure builders.
+
+Each function compiles to XPath that the stylesheet runs: native XPath 1.0 where it can be
+expressed (trim, case, numbers, rounding), a call into a pure Python function registered in
+the ``urn:customs-gateway:functions`` namespace where it cannot (code lists, dates with time
+zones, regular expressions, unit conversion). A function that can fail returns the empty
+string on failure; the compiler turns "input present, output empty" into a problem naming
+the rule, the value and the function.
+
+The registry follows jsonschema's keyword table: ``FUNCTIONS[name]`` is a builder taking the
+rule's arguments and returning a ``Step``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lxml import etree
+
+FUNCTIONS_NS = "urn:customs-gateway:functions"
+FN = "gwf"
+"""Prefix under which compiled stylesheets call the Python functions of this module."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One compiled ``apply`` step: ``build(expr)`` wraps an XPath expression of the value.
+
+    ``fails`` is the problem code when the step returns '' for a present input;
+    ``takes_nodes`` marks a step that reads the source node-set, not its string value
+    (``join``), and so must come first.
+    """
+
+    name: str
+    build: Callable[[str], str]
+    fails: str | None = None
+    describe: str = ""
+    takes_nodes: bool = False
+
+
+class FunctionArgumentError(ValueError):
+    """The arguments given to a function in a mapping file are wrong; the text says why."""
+
+
+def xpath_literal(text: str) -> str:
+    """``text`` as an XPath 1.0 string literal, whatever quotes it holds."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    parts = text.split("'")
+    return "concat(" + ', "\'", '.join(f"'{part}'" for part in parts) + ")"
+
+
+_LOWER = "abcdefghijklmnopqrstuvwxyzàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþ"
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞ"
+
+
+def _only_when_number(expr: str) -> str:
+    """XPath that is the number's string, or '' when it is not a number (NaN)."""
+    return f"substring(string(number({expr})), 1, 999 * (string(number({expr})) != 'NaN'))"
+
+
+Qualify = Callable[[str], str]
+Builder = Callable[[Any, Qualify], Step]
+
+
+def _args(
+    value: Any, name: str, allowed: set[str], required: set[str] = frozenset()
+) -> dict[str, Any]:
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise FunctionArgumentError(
+            f"'{name}' takes a mapping of arguments ({', '.join(sorted(allowed))})."
+        )
+    unknown = set(value) - allowed
+    if unknown:
+        raise FunctionArgumentError(
+            f"'{name}' does not know the argument(s) {', '.join(sorted(unknown))}; "
+            f"it takes {', '.join(sorted(allowed)) or 'none'}."
+        )
+    missing = required - set(value)
+    if missing:
+        raise FunctionArgumentError(f"'{name}' needs the argument(s) {', '.join(sorted(missing))}.")
+    return dict(value)
+
+
+def _no_args(name: str, value: Any) -> None:
+    if value not in (None, {}, True):
+        raise FunctionArgumentError(f"'{name}' takes no arguments.")
+
+
+def _trim(value: Any, _q: Qualify) -> Step:
+    _no_args("trim", value)
+    return Step("trim", lambda e: f"normalize-space({e})")
+
+
+def _upper(value: Any, _q: Qualify) -> Step:
+    _no_args("upper", value)
+    return Step("upper", lambda e: f"translate({e}, '{_LOWER}', '{_UPPER}')")
+
+
+def _lower(value: Any, _q: Qualify) -> Step:
+    _no_args("lower", value)
+    return Step("lower", lambda e: f"translate({e}, '{_UPPER}', '{_LOWER}')")
+
+
+def _decimal(value: Any, _q: Qualify) -> Step:
+    args = _args(value if isinstance(value, Mapping) else None, "decimal", {"separator"})
+    separator = str(args.get("separator", "."))
+    if separator not in {".", ","}:
+        raise FunctionArgumentError("'decimal' takes separator '.' or ','.")
+
+    def build(expr: str) -> str:
+        text = f"normalize-space({expr})"
+        if separator == ",":
+            text = f"translate(translate({text}, '.', ''), ',', '.')"
+        return _only_when_number(text)
+
+    return Step("decimal", build, fails="value.not-a-number", describe="a decimal number")
+
+
+def _integer(value: Any, _q: Qualify) -> Step:
+    _no_args("integer", value)
+
+    def build(expr: str) -> str:
+        number = f"number(normalize-space({expr}))"
+        return f"substring(string({number}), 1, 999 * (floor({number}) = {number}))"
+
+    return Step("integer", build, fails="value.not-an-integer", describe="a whole number")
+
+
+def _multiply(value: Any, _q: Qualify) -> Step:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise FunctionArgumentError("'multiply' takes a number, e.g. 'multiply: 100'.")
+    return Step(
+        "multiply",
+        lambda e: _only_when_number(f"number({e}) * {value!r}"),
+        fails="value.not-a-number",
+        describe="a number",
+    )
+
+
+def _round(value: Any, _q: Qualify) -> Step:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 9:
+        raise FunctionArgumentError("'round' takes the number of decimal places, 0 to 9.")
+    scale = 10**value
+    return Step(
+        "round",
+        lambda e: _only_when_number(f"round(number({e}) * {scale}) div {scale}"),
+        fails="value.not-a-number",
+        describe="a number",
+    )
+
+
+def _format_decimal(value: Any, _q: Qualify) -> Step:
+    if not isinstance(value, str):
+        raise FunctionArgumentError("'format_decimal' takes a pattern such as '0.00'.")
+    pattern = xpath_literal(value)
+    return Step(
+        "format_decimal",
+        lambda e: _only_when_number(f"format-number(number({e}), {pattern})"),
+        fails="value.not-a-number",
+        describe="a number",
+    )
+
+
+def _prefix(value: Any, _q: Qualify) -> Step:
+    literal = xpath_literal(str(value))
+    return Step("prefix", lambda e: f"concat({literal}, {e})")
+
+
+def _suffix(value: Any, _q: Qualify) -> Step:
+    literal = xpath_literal(str(value))
+    return Step("suffix", lambda e: f"concat({e}, {literal})")
+
+
+def _substring(value: Any, _q: Qualify) -> Step:
+    args = _args(value, "substring", {"start", "length"}, {"start"})
+    start = int(args["start"]) + 1
+    if "length" in args:
+        length = int(args["length"])
+        return Step("substring", lambda e: f"substring({e}, {start}, {length})")
+    return Step("substring", lambda e: f"substring({e}, {start})")
+
+
+def _codelist(value: Any, _q: Qualify) -> Step:
+    if isinstance(value, str):
+        args: dict[str, Any] = {"list": value}
+    else:
+        args = _args(value, "codelist", {"list", "column"}, {"list"})
+    name = str(args["list"])
+    column = str(args.get("column", ""))
+    call = f"{FN}:codelist({xpath_literal(name)}, {xpath_literal(column)}, "
+    return Step(
+        "codelist",
+        lambda e: f"{call}string({e}))",
+        fails="codelist.unknown",
+        describe=f"a code of the code list '{name}'",
+    )
+
+
+def _convert_unit(value: Any, qualify: Qualify) -> Step:
+    args = _args(value, "convert_unit", {"from", "from_path", "to"}, {"to"})
+    if ("from" in args) == ("from_path" in args):
+        raise FunctionArgumentError(
+            "'convert_unit' needs exactly one of 'from' (a unit code) or 'from_path'."
+        )
+    target = xpath_literal(str(args["to"]))
+    source = (
+        xpath_literal(str(args["from"]))
+        if "from" in args
+        else f"string({qualify(str(args['from_path']))})"
+    )
+    return Step(
+        "convert_unit",
+        lambda e: f"{FN}:convert-unit(string({e}), {source}, {target})",
+        fails="unit.unconvertible",
+        describe=f"a quantity convertible to {args['to']}",
+    )
+
+
+def _datetime_step(name: str, output: str) -> Builder:
+    def build_step(value: Any, _q: Qualify) -> Step:
+        args = _args(value, name, {"formats", "timezone", "output"})
+        formats = args.get("formats", ["iso"])
+        if isinstance(formats, str):
+            formats = [formats]
+        timezone = str(args.get("timezone", "UTC"))
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise FunctionArgumentError(
+                f"'{name}' names an unknown time zone '{timezone}'."
+            ) from exc
+        out = str(args.get("output", output))
+        joined = xpath_literal("\n".join(str(item) for item in formats))
+        call = f"{FN}:datetime(string({{0}}), {joined}, {xpath_literal(timezone)}, {xpath_literal(out)})"
+        return Step(
+            name,
+            lambda e: call.format(e),
+            fails="value.not-a-date",
+            describe=f"a date in one of the formats {', '.join(map(str, formats))}",
+        )
+
+    return build_step
+
+
+def _regex_args(value: Any, name: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
+    args = _args(value, name, allowed, required)
+    try:
+        re.compile(str(args["pattern"]))
+    except re.error as exc:
+        raise FunctionArgumentError(f"'{name}' has an invalid regular expression: {exc}.") from exc
+    return args
+
+
+def _regex_replace(value: Any, _q: Qualify) -> Step:
+    args = _regex_args(
+        value, "regex_replace", {"pattern", "replacement"}, {"pattern", "replacement"}
+    )
+    pattern, replacement = (
+        xpath_literal(str(args["pattern"])),
+        xpath_literal(str(args["replacement"])),
+    )
+    return Step(
+        "regex_replace", lambda e: f"{FN}:regex-replace(string({e}), {pattern}, {replacement})"
+    )
+
+
+def _regex_match(value: Any, _q: Qualify) -> Step:
+    if isinstance(value, str):
+        value = {"pattern": value}
+    args = _regex_args(value, "regex_match", {"pattern"}, {"pattern"})
+    pattern = xpath_literal(str(args["pattern"]))
+    return Step(
+        "regex_match",
+        lambda e: f"{FN}:regex-extract(string({e}), {pattern}, 0)",
+        fails="value.pattern",
+        describe=f"a value matching {args['pattern']}",
+    )
+
+
+def _regex_extract(value: Any, _q: Qualify) -> Step:
+    args = _regex_args(value, "regex_extract", {"pattern", "group"}, {"pattern"})
+    pattern = xpath_literal(str(args["pattern"]))
+    group = int(args.get("group", 1))
+    return Step(
+        "regex_extract",
+        lambda e: f"{FN}:regex-extract(string({e}), {pattern}, {group})",
+        fails="value.pattern",
+        describe=f"a value matching {args['pattern']}",
+    )
+
+
+def _split(value: Any, _q: Qualify) -> Step:
+    args = _args(value, "split", {"separator", "index"}, {"separator"})
+    separator = xpath_literal(str(args["separator"]))
+    index = int(args.get("index", 0))
+    return Step("split", lambda e: f"{FN}:split(string({e}), {separator}, {index})")
+
+
+def _join(value: Any, _q: Qualify) -> Step:
+    separator = xpath_literal(", " if value in (None, True) else str(value))
+    return Step("join", lambda e: f"{FN}:join({e}, {separator})", takes_nodes=True)
+
+
+FUNCTIONS: dict[str, Builder] = {
+    "trim": _trim,
+    "upper": _upper,
+    "lower": _lower,
+    "decimal": _decimal,
+    "integer": _integer,
+    "multiply": _multiply,
+    "round": _round,
+    "format_decimal": _format_decimal,
+    "prefix": _prefix,
+    "suffix": _suffix,
+    "substring": _substring,
+    "codelist": _codelist,
+    "convert_unit": _convert_unit,
+    "datetime": _datetime_step("datetime", "iso"),
+    "date": _datetime_step("date", "%Y-%m-%d"),
+    "regex_replace": _regex_replace,
+    "regex_match": _regex_match,
+    "regex_extract": _regex_extract,
+    "split": _split,
+    "join": _join,
+}
+"""Every function a mapping file may name in ``apply``."""
+
+
+# ---- the Python side: pure functions called from compiled stylesheets ------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return _text(value[0]) if value else ""
+    if isinstance(value, etree._Element):
+        return "".join(value.itertext())
+    return "" if value is None else str(value)
+
+
+def codelist_value(name: str, column: str, code: str) -> str:
+    """The code's row value in ``column`` (or the code itself), '' when the code is unknown."""
+    from gateway.codelists import load_codelist
+
+    code = code.strip()
+    if not code:
+        return ""
+    found = load_codelist(name).get(code, column or None)
+    return found or ""
+
+
+@lru_cache(maxsize=1)
+def _unit_factors() -> dict[str, tuple[str, Decimal]]:
+    from gateway.codelists import load_codelist
+
+    units = load_codelist("units")
+    factors: dict[str, tuple[str, Decimal]] = {}
+    for code in units.codes:
+        quantity = units.get(code, "quantity") or ""
+        factor = units.get(code, "factor") or ""
+        if quantity and factor:
+            try:
+                factors[code] = (quantity, Decimal(factor))
+            except InvalidOperation:
+                continue
+    return factors
+
+
+def convert_unit(value: str, source_unit: str, target_unit: str) -> str:
+    """``value`` in ``source_unit`` expressed in ``target_unit`` (exact decimal), '' if impossible."""
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        return ""
+    if not amount.is_finite():
+        return ""
+    source_unit, target_unit = source_unit.strip().upper(), target_unit.strip().upper()
+    if source_unit == target_unit:
+        return _plain(amount)
+    factors = _unit_factors()
+    if source_unit not in factors or target_unit not in factors:
+        return ""
+    (source_quantity, source_factor), (target_quantity, target_factor) = (
+        factors[source_unit],
+        factors[target_unit],
+    )
+    if source_quantity != target_quantity:
+        return ""
+    converted = (amount * source_factor / target_factor).quantize(Decimal("0.000001"))
+    return _plain(converted)
+
+
+def _plain(number: Decimal) -> str:
+    text = format(number.normalize(), "f")
+    return text if text != "-0" else "0"
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def convert_datetime(value: str, formats: str, timezone: str, output: str) -> str:
+    """Parse ``value`` with the first matching format, attach ``timezone`` to naive values,
+    and write it as ISO 8601 (``iso``) or with a strftime pattern; '' when nothing matches."""
+    text = value.strip()
+    if not text:
+        return ""
+    parsed: datetime | None = None
+    for pattern in formats.split("\n"):
+        try:
+            parsed = (
+                datetime.fromisoformat(text.replace("Z", "+00:00"))
+                if pattern == "iso"
+                else datetime.strptime(text, pattern)
+            )
+        except ValueError:
+            continue
+        break
+    if parsed is None:
+        return ""
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_zone(timezone))
+    if output == "iso":
+        return parsed.isoformat()
+    return parsed.strftime(output)
+
+
+@lru_cache(maxsize=512)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def regex_replace(value: str, pattern: str, replacement: str) -> str:
+    return _pattern(pattern).sub(replacement, value)
+
+
+def regex_extract(value: str, pattern: str, group: int) -> str:
+    match = _pattern(pattern).search(value) if group else _pattern(pattern).fullmatch(value)
+    if match is None:
+        return ""
+    return match.group(group) or ""
+
+
+def split_value(value: str, separator: str, index: int) -> str:
+    parts = value.split(separator)
+    return parts[index].strip() if -len(parts) <= index < len(parts) else ""
+
+
+def join_values(values: Any, separator: str) -> str:
+    items = values if isinstance(values, list) else [values]
+    return separator.join(text for text in (_text(item).strip() for item in items) if text)
+
+
+def _register() -> None:
+    namespace = etree.FunctionNamespace(FUNCTIONS_NS)
+    namespace["codelist"] = lambda _ctx, name, column, code: codelist_value(
+        _text(name), _text(column), _text(code)
+    )
+    namespace["convert-unit"] = lambda _ctx, value, source, target: convert_unit(
+        _text(value), _text(source), _text(target)
+    )
+    namespace["datetime"] = lambda _ctx, value, formats, zone, output: convert_datetime(
+        _text(value), _text(formats), _text(zone), _text(output)
+    )
+    namespace["regex-replace"] = lambda _ctx, value, pattern, replacement: regex_replace(
+        _text(value), _text(pattern), _text(replacement)
+    )
+    namespace["regex-extract"] = lambda _ctx, value, pattern, group: regex_extract(
+        _text(value), _text(pattern), int(float(_text(group) or 0))
+    )
+    namespace["split"] = lambda _ctx, value, separator, index: split_value(
+        _text(value), _text(separator), int(float(_text(index) or 0))
+    )
+    namespace["join"] = lambda _ctx, values, separator: join_values(values, _text(separator))
+
+
+_register()

@@ -1,0 +1,215 @@
+"""XPath 1.0 expressions as mapping files write them: tokenising, qualifying, JSON paths.
+
+Mapping files write paths the way a person reads the document: ``Sender/Name`` rather than
+``itm:Sender/itm:Name``, ``shipper.name`` for JSON. This module turns them into the XPath that
+the compiled stylesheet runs, and pulls out the location paths an expression reads (for
+lineage, unmapped-element reports and lint).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NCNAME = r"[A-Za-z_\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*"
+_TOKEN = re.compile(
+    rf"""
+    (?P<space>\s+)
+  | (?P<literal>"[^"]*"|'[^']*')
+  | (?P<number>\d+(?:\.\d*)?|\.\d+)
+  | (?P<dotdot>\.\.)
+  | (?P<dot>\.)
+  | (?P<colons>::)
+  | (?P<punct>[()\[\],@|+=])
+  | (?P<op2>//|!=|<=|>=)
+  | (?P<op1>[/<>\-])
+  | (?P<variable>\$(?:{_NCNAME}:)?{_NCNAME})
+  | (?P<star>\*)
+  | (?P<name>{_NCNAME}(?::(?:{_NCNAME}|\*))?)
+    """,
+    re.VERBOSE,
+)
+_NODE_TYPES = {"comment", "text", "processing-instruction", "node"}
+_OPERATOR_NAMES = {"and", "or", "mod", "div"}
+
+
+class XPathSyntaxError(ValueError):
+    """An expression in a mapping file is not XPath 1.0."""
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One XPath token: ``kind`` is one of literal, number, variable, function, nodetype,
+    axis, nametest, operator, punct."""
+
+    kind: str
+    text: str
+
+
+def tokenize(expression: str) -> list[Token]:
+    """Split an XPath 1.0 expression into tokens, applying the spec's disambiguation rules."""
+    raw: list[tuple[str, str]] = []
+    position = 0
+    while position < len(expression):
+        match = _TOKEN.match(expression, position)
+        if match is None:
+            raise XPathSyntaxError(
+                f"unexpected character {expression[position]!r} at position {position + 1}"
+            )
+        position = match.end()
+        kind = match.lastgroup or ""
+        if kind != "space":
+            raw.append((kind, match.group()))
+    tokens: list[Token] = []
+    for index, (kind, text) in enumerate(raw):
+        following = raw[index + 1][1] if index + 1 < len(raw) else ""
+        previous = tokens[-1] if tokens else None
+        operator_position = previous is not None and not (
+            previous.text in {"@", "::", "(", "[", ","} or previous.kind == "operator"
+        )
+        if kind == "star":
+            tokens.append(Token("operator" if operator_position else "nametest", text))
+        elif kind == "name":
+            if operator_position and text in _OPERATOR_NAMES:
+                tokens.append(Token("operator", text))
+            elif following == "(":
+                tokens.append(Token("nodetype" if text in _NODE_TYPES else "function", text))
+            elif following == "::":
+                tokens.append(Token("axis", text))
+            else:
+                tokens.append(Token("nametest", text))
+        elif kind in {"op1", "op2"} or (kind == "punct" and text in {"|", "+", "="}):
+            tokens.append(Token("operator", text))
+        elif kind in {"dot", "dotdot", "colons"}:
+            tokens.append(Token("punct", text))
+        else:
+            tokens.append(Token(kind, text))
+    return tokens
+
+
+def _join(tokens: list[Token]) -> str:
+    out: list[str] = []
+    for token in tokens:
+        if token.kind == "operator":
+            out.append(f" {token.text} ")
+        elif token.kind == "literal" and out and not out[-1].endswith((" ", "(", ",")):
+            out.append(" " + token.text)
+        else:
+            out.append(token.text)
+    return "".join(out)
+
+
+def qualify(expression: str, prefix: str) -> str:
+    """Put ``prefix:`` on every unprefixed element name test of an expression.
+
+    Attribute names (after ``@`` or ``attribute::``) stay unqualified, as XML attributes
+    without a prefix are in no namespace.
+    """
+    tokens = tokenize(expression)
+    result: list[Token] = []
+    for index, token in enumerate(tokens):
+        if token.kind == "nametest" and ":" not in token.text and token.text != "*":
+            previous = tokens[index - 1].text if index else ""
+            before_axis = tokens[index - 2].text if index > 1 else ""
+            is_attribute = previous == "@" or (previous == "::" and before_axis == "attribute")
+            if not is_attribute:
+                token = Token("nametest", f"{prefix}:{token.text}")
+        result.append(token)
+    return _join(result)
+
+
+def location_paths(expression: str) -> list[str]:
+    """The simple location paths an expression reads, without predicates or prefixes.
+
+    ``concat(Sender/Name, ' ', Sender/City[1])`` reads ``Sender/Name`` and ``Sender/City``.
+    Used to report which source elements no rule read; approximate by design.
+    """
+    tokens = tokenize(expression)
+    paths: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for token in tokens:
+        if token.text == "[":
+            depth += 1
+            continue
+        if token.text == "]":
+            depth -= 1
+            continue
+        if depth:
+            continue
+        if token.kind in {"nametest"} or token.text in {".", ".."}:
+            name = token.text.split(":", 1)[-1]
+            if current and current[-1] == "@":
+                current[-1] = "@" + name
+            else:
+                current.append(name)
+        elif token.text == "@":
+            current.append("@")
+        elif token.text in {"/", "//"}:
+            current.append(token.text)
+        elif token.kind == "axis" or token.text == "::":
+            continue
+        else:
+            if current:
+                paths.append(_path_text(current))
+            current = []
+    if current:
+        paths.append(_path_text(current))
+    return [path for path in paths if path and path not in {"/", "//"}]
+
+
+def _path_text(parts: list[str]) -> str:
+    text = ""
+    for part in parts:
+        if part in {"/", "//"}:
+            text += part
+        elif text and not text.endswith("/"):
+            text += "/" + part
+        else:
+            text += part
+    return text
+
+
+_JSON_STEP = re.compile(
+    r"""\.?(?:(?P<name>[A-Za-z_][\w\-]*)|\[(?P<quoted>'[^']*'|"[^"]*")\]|(?P<parent>\^))(?P<index>\[(?:\*|\d+)\])?"""
+)
+
+
+def json_path_to_xpath(path: str) -> str:
+    """Turn a JSON path of a mapping file into XPath over the tree of ``formats.json_tree``.
+
+    ``shipper.name`` -> ``shipper/name``; ``items[*]`` -> ``items``; ``items[0]`` ->
+    ``items[1]``; ``$.header.id`` -> ``/json/header/id``; ``^.currency`` (one object up) ->
+    ``../currency``; ``['odd key']`` -> ``_[@key='odd key']``.
+    """
+    from gateway.formats.json_tree import JSON_ROOT, ODD_KEY
+
+    text = path.strip()
+    steps: list[str] = []
+    if text == "$":
+        return f"/{JSON_ROOT}"
+    if text.startswith("$"):
+        steps.append(f"/{JSON_ROOT}")
+        text = text[1:]
+    if text in {"", "@"}:
+        return "." if not steps else steps[0]
+    position = 0
+    while position < len(text):
+        match = _JSON_STEP.match(text, position)
+        if match is None or match.end() == position:
+            raise XPathSyntaxError(f"'{path}' is not a JSON path (at character {position + 1})")
+        position = match.end()
+        if match.group("parent"):
+            step = ".."
+        elif match.group("quoted"):
+            key = match.group("quoted")[1:-1]
+            step = f"{ODD_KEY}[@key='{key}']"
+        else:
+            step = match.group("name")
+        index = match.group("index")
+        if index and index != "[*]":
+            step += f"[{int(index[1:-1]) + 1}]"
+        steps.append(step)
+    if steps and steps[0].startswith("/"):
+        return steps[0] + ("/" + "/".join(steps[1:]) if len(steps) > 1 else "")
+    return "/".join(steps)

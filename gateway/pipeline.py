@@ -1,0 +1,664 @@
+"""translate(): parse -> map to canonical -> check -> render -> validate, composed.
+
+The pure core of the gateway. The CLI's ``translate`` and the service run this same code:
+
+    pipeline = Pipeline()
+    result = pipeline.translate("upu-itmatt", "uk-cds", data, source_name="batch.xml")
+
+A message is read in chunks (bounded memory for XML feeds); every chunk runs through the
+feed's compiled stylesheet into canonical declarations, whose problem markers become
+``Problem``s, then the checks, then (per target) the destination's compiled stylesheet and
+schema validation. A bad item is refused on its own; the rest go on.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from lxml import etree
+
+from gateway.canonical import CANONICAL_NS, PROBLEM_NS
+from gateway.errors import ConfigurationError, GatewayError, InputError, MappingError
+from gateway.formats.chunks import SourceChunk, check_root, stream_chunks, whole_document
+from gateway.formats.json_tree import parse_json
+from gateway.formats.xml import DEFAULT_MAX_BYTES, parse_xml
+from gateway.mapping.catalog import CompiledMapping, MappingCatalog
+from gateway.mapping.markers import (
+    LineageRow,
+    lift_lineage,
+    markers_by_entry,
+    p_attr,
+    problem_from_marker,
+)
+from gateway.mapping.paths import tokenize
+from gateway.problems import Problem, Severity
+from gateway.translation import TranslatedDeclaration, TranslationResult
+
+CANONICAL_TARGET = "canonical"
+DEFAULT_CHUNK_SIZE = 500
+_C = f"{{{CANONICAL_NS}}}"
+_DECLARATION = f"{_C}Declaration"
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalDeclaration:
+    """One canonical declaration read from a feed, with its problems so far."""
+
+    index: int
+    declaration_id: str
+    consignment_id: str | None
+    element: etree._Element
+    problems: tuple[Problem, ...]
+    lineage: tuple[LineageRow, ...] = ()
+
+    @property
+    def canonical(self) -> bytes:
+        """The canonical declaration as XML."""
+        return etree.tostring(self.element, encoding="UTF-8")
+
+    @property
+    def accepted(self) -> bool:
+        return not any(problem.is_error for problem in self.problems)
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    """A feed message read into canonical declarations (or refused as a whole)."""
+
+    feed: str
+    message_id: str | None
+    declarations: tuple[CanonicalDeclaration, ...]
+    problems: tuple[Problem, ...] = ()
+    unmapped: tuple[str, ...] = ()
+
+    @property
+    def readable(self) -> bool:
+        return not any(problem.is_error for problem in self.problems)
+
+
+@dataclass
+class _Chunk:
+    feed: CompiledMapping
+    message_id: str | None
+    declarations: list[CanonicalDeclaration] = field(default_factory=list)
+    unmapped: set[str] = field(default_factory=set)
+
+
+class Pipeline:
+    """Compiled mappings, checks and schemas, ready to translate many messages (thread-safe)."""
+
+    def __init__(
+        self,
+        catalog: MappingCatalog | None = None,
+        *,
+        parameters: Mapping[str, Mapping[str, str]] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        validate_canonical: bool = True,
+    ) -> None:
+        self.catalog = catalog or MappingCatalog()
+        self.parameters = {target: dict(values) for target, values in (parameters or {}).items()}
+        self.chunk_size = chunk_size
+        self.max_bytes = max_bytes
+        self.validate_canonical = validate_canonical
+        self._suites: dict[tuple[str, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    # -- catalogue -----------------------------------------------------------------------------
+
+    def feeds(self) -> list[str]:
+        return self.catalog.names("feed")
+
+    def targets(self) -> list[str]:
+        return [CANONICAL_TARGET, *self.catalog.names("destination")]
+
+    def feed_mapping(self, feed: str) -> CompiledMapping:
+        return self.catalog.get(feed, "feed")
+
+    def destination_mapping(self, target: str) -> CompiledMapping:
+        return self.catalog.get(target, "destination")
+
+    def check_parameters(self, target: str) -> dict[str, str]:
+        """The parameter values a target needs; ConfigurationError naming every missing one."""
+        if target == CANONICAL_TARGET:
+            return {}
+        mapping = self.destination_mapping(target)
+        given = self.parameters.get(target, {})
+        values: dict[str, str] = {}
+        missing = []
+        for name, parameter in mapping.spec.parameters.items():
+            if name in given:
+                values[name] = given[name]
+            elif parameter.default is not None:
+                values[name] = parameter.default
+            else:
+                missing.append(f"'{name}' ({parameter.description or 'no description'})")
+        if missing:
+            raise ConfigurationError(
+                f"The destination '{target}' needs the parameter(s) {', '.join(missing)}; give them "
+                f"with --param NAME=VALUE or under parameters: {target}: in the configuration file."
+            )
+        unknown = sorted(set(given) - set(mapping.spec.parameters))
+        if unknown:
+            raise ConfigurationError(
+                f"The destination '{target}' has no parameter(s) {', '.join(unknown)}; it takes "
+                f"{', '.join(sorted(mapping.spec.parameters)) or 'none'}."
+            )
+        return values
+
+    # -- reading feeds -------------------------------------------------------------------------
+
+    def iter_feed(
+        self, feed: str, stream: IO[bytes], *, source_name: str = "<message>", trace: bool = False
+    ) -> Iterator[_Chunk]:
+        """Chunks of canonical declarations; InputError when the message cannot be read at all."""
+        mapping = self.feed_mapping(feed)
+        for source in self._source_chunks(mapping, stream, source_name):
+            yield self._map_chunk(mapping, source, source_name, trace=trace)
+
+    def read_feed(
+        self, feed: str, data: bytes, *, source_name: str = "<message>", trace: bool = False
+    ) -> FeedResult:
+        """Read a whole message; problems that refuse it as a whole are returned, not raised."""
+        declarations: list[CanonicalDeclaration] = []
+        unmapped: set[str] = set()
+        message_id: str | None = None
+        try:
+            for chunk in self.iter_feed(
+                feed, io.BytesIO(data), source_name=source_name, trace=trace
+            ):
+                declarations.extend(chunk.declarations)
+                unmapped |= chunk.unmapped
+                message_id = message_id or chunk.message_id
+        except InputError as exc:
+            return FeedResult(
+                feed, None, (), exc.problems or (_problem(str(exc), "input.invalid"),)
+            )
+        return FeedResult(feed, message_id, tuple(declarations), (), tuple(sorted(unmapped)))
+
+    def _source_chunks(
+        self, mapping: CompiledMapping, stream: IO[bytes], source_name: str
+    ) -> Iterator[SourceChunk]:
+        spec = mapping.spec
+        if spec.input_format == "json":
+            root = parse_json(
+                stream.read(self.max_bytes + 1), source_name, max_bytes=self.max_bytes
+            )
+            yield whole_document(root)
+            return
+        expected_root = _clark(spec.root, spec.namespaces) if spec.root else None
+        item_path = _simple_path(spec.for_each, spec.namespaces)
+        if item_path is None:
+            root = parse_xml(stream.read(self.max_bytes + 1), source_name, max_bytes=self.max_bytes)
+            check_root(root.tag, expected_root, source_name, spec.name)
+            yield whole_document(root)
+            return
+        yield from stream_chunks(
+            stream,
+            source_name,
+            feed=spec.name,
+            root=expected_root,
+            item_path=item_path,
+            chunk_size=self.chunk_size,
+            max_bytes=self.max_bytes,
+        )
+
+    def _map_chunk(
+        self, mapping: CompiledMapping, source: SourceChunk, source_name: str, *, trace: bool
+    ) -> _Chunk:
+        structural = self._feed_schema_problems(mapping, source, source_name)
+        transform = mapping.trace_transform() if trace else mapping.transform
+        try:
+            result = transform(source.document, **{"gw-offset": str(source.offset)})
+        except etree.XSLTApplyError as exc:
+            raise MappingError([]) from exc
+        batch = result.getroot()
+        message_id = p_attr(batch, "messageID") or None
+        batch.set("feed", mapping.name)
+        if message_id:
+            batch.set("messageID", message_id)
+        if message_id is not None and structural.get(-1):
+            pass
+        markers = markers_by_entry(batch)
+        chunk = _Chunk(mapping, message_id)
+        elements = list(batch)
+        ids: list[str] = []
+        for index, element in enumerate(elements):
+            position = int(p_attr(element, "pos") or index + 1)
+            declaration_id = p_attr(element, "id") or f"item {position}"
+            consignment = p_attr(element, "consignment") or None
+            ids.append(declaration_id)
+            problems = [
+                problem_from_marker(marker, item=declaration_id, outbound=False)
+                for marker in markers.get(index, [])
+            ]
+            problems.extend(
+                _with_item(problem, declaration_id)
+                for problem in structural.get(position - source.offset - 1, [])
+            )
+            lineage = tuple(lift_lineage(element)) if trace else ()
+            chunk.declarations.append(
+                CanonicalDeclaration(
+                    position - 1, declaration_id, consignment, element, tuple(problems), lineage
+                )
+            )
+        if structural.get(-1):
+            raise InputError(structural[-1][0].message, structural[-1])
+        self._validate_canonical(batch, chunk)
+        self._run_checks(mapping, batch, chunk, ids)
+        if trace:
+            chunk.unmapped = _unmapped(source.document, mapping)
+        return chunk
+
+    def _feed_schema_problems(
+        self, mapping: CompiledMapping, source: SourceChunk, source_name: str
+    ) -> dict[int, list[Problem]]:
+        """Structural problems by item index in the chunk (-1: the message header)."""
+        if not mapping.spec.input_schema:
+            return {}
+        schema = _load_schema(mapping.spec.input_schema)
+        if schema.validate(source.document):
+            return {}
+        found: dict[int, list[Problem]] = {}
+        items = _item_elements(source.document, mapping)
+        index_of = {id(item): index for index, item in enumerate(items)}
+        for entry in schema.error_log:
+            index = -1
+            node = _node_at(source.document, entry.path)
+            while node is not None and id(node) not in index_of:
+                node = node.getparent()
+            if node is not None:
+                index = index_of[id(node)]
+            message = f"{source_name} line {entry.line}: {_schema_message(entry.message)}."
+            found.setdefault(index, []).append(
+                Problem(
+                    severity=Severity.ERROR,
+                    code="feed.schema",
+                    message=message,
+                    source_path=_display_path(entry.path),
+                    rule=mapping.spec.input_schema,
+                    line=entry.line,
+                )
+            )
+        return found
+
+    def _validate_canonical(self, batch: etree._Element, chunk: _Chunk) -> None:
+        if not self.validate_canonical:
+            return
+        schema = _canonical_schema()
+        if schema is None or schema.validate(batch):
+            return
+        by_index: dict[int, list[Problem]] = {}
+        for entry in schema.error_log:
+            node = _node_at(batch, entry.path)
+            while node is not None and node.getparent() is not batch:
+                node = node.getparent()
+            index = batch.index(node) if node is not None else -1
+            by_index.setdefault(index, []).append(
+                Problem(
+                    severity=Severity.ERROR,
+                    code="canonical.invalid",
+                    message=f"The canonical declaration is not valid: {_schema_message(entry.message)}.",
+                    canonical_path=_display_path(entry.path),
+                )
+            )
+        for index, problems in by_index.items():
+            if 0 <= index < len(chunk.declarations):
+                declaration = chunk.declarations[index]
+                chunk.declarations[index] = _add_problems(
+                    declaration,
+                    [_with_item(problem, declaration.declaration_id) for problem in problems],
+                )
+
+    def _suite(self, mapping: CompiledMapping, extra: Sequence[tuple[str, str, str]] = ()) -> Any:
+        from gateway.checks import CheckSuite, PathCheck
+
+        key = (mapping.name, *(f"{c}:{p}:{s}" for c, p, s in extra))
+        with self._lock:
+            suite = self._suites.get(key)
+            if suite is None:
+                checks = [
+                    PathCheck(c.check, c.path, Severity(c.severity)) for c in mapping.spec.checks
+                ]
+                checks.extend(PathCheck(c, p, Severity(s)) for c, p, s in extra)
+                suite = CheckSuite(checks, defaults=not extra)
+                self._suites[key] = suite
+            return suite
+
+    def _run_checks(
+        self, mapping: CompiledMapping, batch: etree._Element, chunk: _Chunk, ids: list[str]
+    ) -> None:
+        if not chunk.declarations:
+            return
+        suite = self._suite(mapping)
+        results = suite.run([d.element for d in chunk.declarations], ids)
+        for index, problems in enumerate(results):
+            if problems:
+                declaration = chunk.declarations[index]
+                filled = [
+                    _with_source(problem, mapping, declaration.index + 1) for problem in problems
+                ]
+                chunk.declarations[index] = _add_problems(declaration, filled)
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def render(
+        self,
+        result: FeedResult | _Chunk,
+        target: str,
+        *,
+        indices: Sequence[int] | None = None,
+        trace: bool = False,
+    ) -> list[TranslatedDeclaration]:
+        """Render accepted declarations for a target and validate them against its schema."""
+        wanted = set(indices) if indices is not None else None
+        declarations = [d for d in result.declarations if wanted is None or d.index in wanted]
+        if target == CANONICAL_TARGET:
+            return [
+                TranslatedDeclaration(
+                    d.index,
+                    d.declaration_id,
+                    d.canonical,
+                    d.canonical if d.accepted else None,
+                    d.problems,
+                    d.consignment_id,
+                )
+                for d in declarations
+            ]
+        mapping = self.destination_mapping(target)
+        parameters = self.check_parameters(target)
+        groups: dict[int, list[CanonicalDeclaration]] = {}
+        for declaration in declarations:
+            parent = declaration.element.getparent()
+            groups.setdefault(id(parent), []).append(declaration)
+        rendered: list[TranslatedDeclaration] = []
+        for group in groups.values():
+            rendered.extend(self._render_group(mapping, group, parameters, trace=trace))
+        return rendered
+
+    def _render_group(
+        self,
+        mapping: CompiledMapping,
+        declarations: list[CanonicalDeclaration],
+        parameters: Mapping[str, str],
+        *,
+        trace: bool,
+    ) -> list[TranslatedDeclaration]:
+        spec = mapping.spec
+        required = [("required", path, "error") for path in spec.requires]
+        extra: dict[int, list[Problem]] = {}
+        candidates = [(index, d) for index, d in enumerate(declarations) if d.accepted]
+        if required and candidates:
+            suite = self._suite(mapping, required)
+            results = suite.run(
+                [d.element for _, d in candidates], [d.declaration_id for _, d in candidates]
+            )
+            feed = self._feed_of(declarations[0])
+            for (index, declaration), problems in zip(candidates, results, strict=True):
+                extra[index] = [
+                    _destination_problem(problem, spec.name, feed, declaration.index + 1)
+                    for problem in problems
+                ]
+        accepted = [
+            (index, d)
+            for index, d in enumerate(declarations)
+            if d.accepted and not extra.get(index)
+        ]
+        outputs: dict[int, tuple[bytes | None, list[Problem]]] = {}
+        if accepted:
+            batch = etree.Element(f"{_C}DeclarationBatch", nsmap={None: CANONICAL_NS})
+            for _, declaration in accepted:
+                batch.append(_copy(declaration.element))
+            transform = mapping.trace_transform() if trace else mapping.transform
+            params = {
+                f"param-{name}": etree.XSLT.strparam(value) for name, value in parameters.items()
+            }
+            documents = transform(batch, **params).getroot()
+            markers = markers_by_entry(documents)
+            schema = _load_schema(spec.output_schema) if spec.output_schema else None
+            for number, document in enumerate(documents):
+                index, declaration = accepted[number] if spec.per == "declaration" else accepted[0]
+                problems = [
+                    problem_from_marker(marker, item=declaration.declaration_id, outbound=True)
+                    for marker in markers.get(number, [])
+                ]
+                output_root = document[0] if len(document) else None
+                if output_root is None:
+                    outputs[index] = (None, problems)
+                    continue
+                if trace:
+                    lift_lineage(output_root)
+                if schema is not None and not problems:
+                    problems.extend(
+                        _output_schema_problems(
+                            schema, output_root, declaration.declaration_id, spec.name
+                        )
+                    )
+                body = (
+                    None
+                    if problems
+                    else etree.tostring(output_root, encoding="UTF-8", xml_declaration=True)
+                )
+                outputs[index] = (body, problems)
+        rendered = []
+        for index, declaration in enumerate(declarations):
+            body, problems = outputs.get(index, (None, []))
+            rendered.append(
+                TranslatedDeclaration(
+                    declaration.index,
+                    declaration.declaration_id,
+                    declaration.canonical,
+                    body,
+                    (*declaration.problems, *extra.get(index, []), *problems),
+                    declaration.consignment_id,
+                )
+            )
+        return rendered
+
+    def _feed_of(self, declaration: CanonicalDeclaration) -> CompiledMapping | None:
+        batch = declaration.element.getparent()
+        name = batch.get("feed") if batch is not None else None
+        return self.feed_mapping(name) if name else None
+
+    # -- both ----------------------------------------------------------------------------------
+
+    def translate(
+        self, feed: str, target: str, data: bytes, *, source_name: str = "<message>"
+    ) -> TranslationResult:
+        """Read a message and render it for one target."""
+        if target != CANONICAL_TARGET:
+            self.check_parameters(target)
+        result = self.read_feed(feed, data, source_name=source_name)
+        if not result.readable:
+            return TranslationResult(feed, target, None, (), result.problems)
+        return TranslationResult(
+            feed, target, result.message_id, tuple(self.render(result, target)), ()
+        )
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _problem(message: str, code: str) -> Problem:
+    return Problem(severity=Severity.ERROR, code=code, message=message)
+
+
+def _with_item(problem: Problem, item: str) -> Problem:
+    from dataclasses import replace
+
+    return replace(problem, item=item)
+
+
+def _with_source(problem: Problem, mapping: CompiledMapping, position: int) -> Problem:
+    from dataclasses import replace
+
+    if problem.source_path or not problem.canonical_path:
+        return problem
+    return replace(problem, source_path=mapping.source_path(problem.canonical_path, position))
+
+
+def _destination_problem(
+    problem: Problem, target: str, feed: CompiledMapping | None, position: int
+) -> Problem:
+    from dataclasses import replace
+
+    path = problem.canonical_path or ""
+    source = feed.source_path(path, position) if feed is not None and path else None
+    where = f" (read from {source})" if source else ""
+    message = (
+        f"The destination '{target}' requires {path}, but this declaration has no value for "
+        f"it{where}."
+    )
+    return replace(problem, message=message, source_path=source)
+
+
+def _add_problems(
+    declaration: CanonicalDeclaration, problems: Sequence[Problem]
+) -> CanonicalDeclaration:
+    from dataclasses import replace
+
+    return replace(declaration, problems=(*declaration.problems, *problems))
+
+
+def _copy(element: etree._Element) -> etree._Element:
+    import copy
+
+    return copy.deepcopy(element)
+
+
+def _clark(qname: str, namespaces: Mapping[str, str]) -> str:
+    if ":" in qname:
+        prefix, local = qname.split(":", 1)
+        return f"{{{namespaces.get(prefix, '')}}}{local}"
+    from gateway.mapping.spec import SOURCE_PREFIX
+
+    default = namespaces.get(SOURCE_PREFIX)
+    return f"{{{default}}}{qname}" if default else qname
+
+
+def _simple_path(expression: str, namespaces: Mapping[str, str]) -> list[str] | None:
+    """The Clark names of a for_each made only of child steps (streamable), else None."""
+    tokens = tokenize(expression)
+    names: list[str] = []
+    expect_name = True
+    for token in tokens:
+        if (
+            expect_name
+            and token.kind == "nametest"
+            and token.text != "*"
+            and not token.text.endswith(":*")
+        ):
+            names.append(_clark(token.text, namespaces))
+            expect_name = False
+        elif not expect_name and token.text == "/":
+            expect_name = True
+        else:
+            return None
+    return names if names and not expect_name else None
+
+
+def _item_elements(document: etree._Element, mapping: CompiledMapping) -> list[etree._Element]:
+    spec = mapping.spec
+    return list(document.xpath(spec.for_each, namespaces=spec.namespaces))  # type: ignore[arg-type]
+
+
+def _node_at(root: etree._Element, path: str | None) -> etree._Element | None:
+    if not path:
+        return None
+    try:
+        found = root.getroottree().xpath(path)
+    except etree.XPathError:
+        return None
+    if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+        return found[0]
+    return None
+
+
+def _display_path(path: str | None) -> str | None:
+    if not path:
+        return None
+    import re
+
+    return re.sub(r"\*\[local-name\(\)\s*=\s*'([^']+)'\]", r"\1", re.sub(r"\{[^}]*\}", "", path))
+
+
+def _schema_message(message: str) -> str:
+    import re
+
+    return re.sub(r"\{[^}]*\}", "", message).rstrip(".")
+
+
+_schemas: dict[str, etree.XMLSchema] = {}
+
+
+def _load_schema(relative: str) -> etree.XMLSchema:
+    from gateway.schemas import load_schema
+
+    return load_schema(relative)
+
+
+def _canonical_schema() -> etree.XMLSchema | None:
+    try:
+        from gateway.canonical.xsd import canonical_schema
+    except ImportError:
+        return None
+    return canonical_schema()
+
+
+def _output_schema_problems(
+    schema: etree.XMLSchema, root: etree._Element, item: str, target: str
+) -> list[Problem]:
+    document = etree.ElementTree(_copy(root))
+    if schema.validate(document):
+        return []
+    return [
+        Problem(
+            severity=Severity.ERROR,
+            code="destination.schema",
+            message=f"The {target} document is not valid against its schema: {_schema_message(entry.message)}.",
+            item=item,
+            source_path=_display_path(entry.path),
+            rule=target,
+        )
+        for entry in schema.error_log
+    ]
+
+
+def _unmapped(document: etree._Element, mapping: CompiledMapping) -> set[str]:
+    read = mapping.read_paths
+    found: set[str] = set()
+    for element in document.iter():
+        if not isinstance(element.tag, str) or element is document:
+            continue
+        path = _generic_path(element, document)
+        if len(element) == 0 and (element.text or "").strip() and not _is_read(path, read):
+            found.add(path)
+        for name in element.attrib:
+            attribute = f"{path}/@{etree.QName(name).localname}"
+            if not _is_read(attribute, read):
+                found.add(attribute)
+    return found
+
+
+def _generic_path(element: etree._Element, top: etree._Element) -> str:
+    parts = []
+    current: etree._Element | None = element
+    while current is not None and current is not top:
+        parts.append(etree.QName(current).localname)
+        current = current.getparent()
+    return "/".join(reversed(parts))
+
+
+def _is_read(path: str, read: frozenset[str]) -> bool:
+    if path in read:
+        return True
+    return any(path.startswith(prefix + "/") for prefix in read)
+
+
+def raise_for_gateway(exc: Exception) -> GatewayError:
+    """Wrap an unexpected exception from a mapping run as a GatewayError."""
+    return GatewayError(f"The translation failed unexpectedly: {exc}.")
