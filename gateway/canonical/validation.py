@@ -55,6 +55,13 @@ def problem_from_error(error: ErrorDetails, *, item: str | None = None) -> Probl
     reason = error["msg"].rstrip(".")
     if error["type"] == "extra_forbidden":
         reason = "this element is not part of the canonical declaration"
+    elif error["type"] == "string_too_short":
+        reason = "it is empty; an element without a value is left out instead"
+    elif error["type"] == "string_pattern_mismatch":
+        reason = (
+            "it is not an ISO 8601 date and time with a UTC offset "
+            "(such as 2026-11-23T21:17:35+00:00)"
+        )
     elif error["type"] == "missing":
         reason = "this element is required and missing"
     where = path or "The declaration"

@@ -29,6 +29,10 @@ _BATCH_ATTRIBUTES = ("feed", "messageID")
 _NSMAP: Any = {None: CANONICAL_NS}
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _str(value: str | bytes) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
@@ -149,7 +153,8 @@ class _Reader:
             child = node.child(qname.localname) if qname.namespace == CANONICAL_NS else None
             if child is None:
                 self.problem(
-                    "canonical.unknown-element", path,
+                    "canonical.unknown-element",
+                    f"{path}/{qname.localname}" if path else qname.localname,
                     f"{where} contains {child_element.tag}, which is not an element of the "
                     f"canonical declaration there.",
                     child_element,
@@ -189,7 +194,8 @@ class _Reader:
         if len(element):
             self.problem(
                 "canonical.children", path,
-                f"{path} holds a {node.kind} value, but it contains elements.",
+                f"{path} holds {_article(node.kind)} {node.kind} value, but it contains "
+                "elements.",
                 element,
             )
         text = element.text or ""
@@ -197,7 +203,8 @@ class _Reader:
             for name in element.attrib:
                 self.problem(
                     "canonical.attribute", path,
-                    f"{path} has an attribute {_str(name)}; a {node.kind} element takes none.",
+                    f"{path} has an attribute {_str(name)}; "
+                    f"{_article(node.kind)} {node.kind} element takes none.",
                     element,
                 )
             return text
@@ -209,8 +216,8 @@ class _Reader:
                 allowed = ", ".join(node.attributes)
                 self.problem(
                     "canonical.attribute", path,
-                    f"{path} has an attribute {_str(name)}; a {node.kind} element takes "
-                    f"only {allowed}.",
+                    f"{path} has an attribute {_str(name)}; "
+                    f"{_article(node.kind)} {node.kind} element takes only {allowed}.",
                     element,
                 )
         return value

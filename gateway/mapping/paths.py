@@ -182,7 +182,8 @@ def json_path_to_xpath(path: str) -> str:
     ``items[1]``; ``$.header.id`` -> ``/json/header/id``; ``^.currency`` (one object up) ->
     ``../currency``; ``['odd key']`` -> ``_[@key='odd key']``.
     """
-    from gateway.formats.json_tree import JSON_ROOT, ODD_KEY
+    from gateway.formats.json_tree import JSON_ROOT, ODD_KEY, element_name
+    from gateway.mapping.functions import xpath_literal
 
     text = path.strip()
     steps: list[str] = []
@@ -201,11 +202,12 @@ def json_path_to_xpath(path: str) -> str:
         position = match.end()
         if match.group("parent"):
             step = ".."
-        elif match.group("quoted"):
-            key = match.group("quoted")[1:-1]
-            step = f"{ODD_KEY}[@key='{key}']"
         else:
-            step = match.group("name")
+            quoted = match.group("quoted")
+            key = quoted[1:-1] if quoted else match.group("name")
+            # name the step exactly as json_tree names the element for this key
+            name, odd = element_name(key)
+            step = name if odd is None else f"{ODD_KEY}[@key={xpath_literal(odd)}]"
         index = match.group("index")
         if index and index != "[*]":
             step += f"[{int(index[1:-1]) + 1}]"

@@ -1,0 +1,1 @@
+"""The implementations of the ``gateway`` sub-commands (edges: files, terminal)."""

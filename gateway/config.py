@@ -1,0 +1,221 @@
+"""The gateway's configuration: one YAML file, overridable by environment variables.
+
+Everything is validated at start, and every mistake is reported at once with the key path
+and the reason, as one ``ConfigurationError``. Environment variables named
+``GATEWAY__SECTION__KEY`` override ``section.key`` of the file (``__`` separates levels; a
+single ``_`` in a variable name also matches ``-`` in a key, so ``GATEWAY__ENDPOINTS__UK_CDS__URL``
+sets ``endpoints.uk-cds.url``); their values are read as YAML scalars (``8080``, ``true``).
+
+Relative paths in the file are taken relative to the file's own folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gateway.errors import ConfigurationError
+from gateway.resources import bundled_mappings_dir
+
+ENV_PREFIX = "GATEWAY__"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(_Section):
+    """Where the HTTP API listens."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+
+class StorageConfig(_Section):
+    """The message store."""
+
+    path: Path = Path("gateway.db")
+    group_commit_max: int = Field(default=512, ge=1)
+    """Most write requests committed together in one transaction (one fsync)."""
+    reader_threads: int = Field(default=2, ge=1, le=32)
+
+
+class LimitsConfig(_Section):
+    """Limits that protect the gateway from oversized or endless input."""
+
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    max_replay_messages: int = Field(default=10_000, ge=1)
+
+
+class RetryConfig(_Section):
+    """When to try a failed delivery again, and when to give up (dead-letter it)."""
+
+    base_delay_seconds: float = Field(default=0.5, gt=0)
+    max_delay_seconds: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=12, ge=1)
+    max_age_seconds: float = Field(default=24 * 3600.0, gt=0)
+
+
+class BreakerConfig(_Section):
+    """When to stop sending to an endpoint that keeps failing, and when to try it again."""
+
+    failure_threshold: int = Field(default=5, ge=1)
+    reset_seconds: float = Field(default=10.0, gt=0)
+
+
+class EndpointConfig(_Section):
+    """A customs endpoint the gateway delivers to."""
+
+    target: str
+    """The destination format rendered for it (a pipeline target such as ``uk-cds``)."""
+    url: str
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    concurrency: int = Field(default=8, ge=1, le=1024)
+    batch_size: int = Field(default=64, ge=1)
+    retry: RetryConfig = RetryConfig()
+    breaker: BreakerConfig = BreakerConfig()
+    response_mode: Literal["callback", "poll"] = "callback"
+    poll_url: str | None = None
+    poll_interval_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _poll_needs_url(self) -> EndpointConfig:
+        if self.response_mode == "poll" and not self.poll_url:
+            raise ValueError("response_mode 'poll' needs a poll_url to poll")
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url '{self.url}' must start with http:// or https://")
+        return self
+
+
+class PartnerConfig(_Section):
+    """A sender (postal operator, carrier, platform) and how it learns its outcomes."""
+
+    token: str | None = None
+    """Bearer token the partner sends; when any partner has one, every request needs one."""
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+
+
+class LoggingConfig(_Section):
+    """Log output: JSON lines on standard error."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class GatewayConfig(_Section):
+    """The whole configuration of one gateway instance."""
+
+    server: ServerConfig = ServerConfig()
+    storage: StorageConfig = StorageConfig()
+    limits: LimitsConfig = LimitsConfig()
+    logging: LoggingConfig = LoggingConfig()
+    feeds: list[str] | None = None
+    """Feeds accepted; None means every feed the mappings define."""
+    parameters: dict[str, dict[str, str]] = {}
+    """Mapping parameters per target, e.g. ``{"uk-cds": {"declarant_eori": "GB..."}}``."""
+    endpoints: dict[str, EndpointConfig] = {}
+    routes: Path | None = None
+    """The routes file; None means the bundled ``mappings/routes.yaml``."""
+    partners: dict[str, PartnerConfig] = {}
+
+    @property
+    def routes_path(self) -> Path:
+        """The routes file in force."""
+        return self.routes if self.routes is not None else bundled_mappings_dir() / "routes.yaml"
+
+
+def load_config(path: Path | None, environ: Mapping[str, str] | None = None) -> GatewayConfig:
+    """Read, override from the environment, and validate the configuration.
+
+    ``path`` None means defaults plus environment only. Raises ``ConfigurationError`` listing
+    every problem found, each with its key path.
+    """
+    data: dict[str, Any] = {}
+    base = Path.cwd()
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError(
+                f"The configuration file {path} cannot be read: {exc.strerror or exc}."
+            ) from exc
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigurationError(
+                f"The configuration file {path} is not valid YAML: {exc}."
+            ) from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigurationError(
+                f"The configuration file {path} must hold a mapping of sections at its top level."
+            )
+        data = loaded or {}
+        base = path.resolve().parent
+    _apply_environment(data, os.environ if environ is None else environ)
+    return config_from_dict(
+        data, base=base, source=f"the configuration file {path}" if path else "the configuration"
+    )
+
+
+def config_from_dict(
+    data: Mapping[str, Any], *, base: Path | None = None, source: str = "the configuration"
+) -> GatewayConfig:
+    """Validate plain data as a configuration; relative paths resolve against ``base``."""
+    try:
+        config = GatewayConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+            lines.append(f"  {where}: {error['msg']}")
+        count = len(lines)
+        noun = "problem" if count == 1 else "problems"
+        raise ConfigurationError(
+            f"{source[:1].upper()}{source[1:]} has {count} {noun}:\n" + "\n".join(lines)
+        ) from exc
+    if base is None:
+        return config
+    storage = config.storage.model_copy(update={"path": _resolve(base, config.storage.path)})
+    routes = _resolve(base, config.routes) if config.routes is not None else None
+    return config.model_copy(update={"storage": storage, "routes": routes})
+
+
+def _resolve(base: Path, path: Path) -> Path:
+    return path if path.is_absolute() else base / path
+
+
+def _apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX:
+            continue
+        parts = [part for part in name[len(ENV_PREFIX) :].split("__") if part]
+        if not parts:
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw != "" else ""
+        except yaml.YAMLError as exc:
+            raise ConfigurationError(
+                f"The environment variable {name} holds a value that is not a YAML scalar: {exc}."
+            ) from exc
+        node = data
+        for part in parts[:-1]:
+            key = _match_key(node, part)
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = {}
+                node[key] = child
+            node = child
+        node[_match_key(node, parts[-1])] = value
+
+
+def _match_key(node: Mapping[str, Any], part: str) -> str:
+    wanted = part.lower().replace("-", "_")
+    for key in node:
+        if str(key).lower().replace("-", "_") == wanted:
+            return str(key)
+    return part.lower()

@@ -1,0 +1,444 @@
+"""Response mappings: a YAML file saying how an endpoint's responses become customs outcomes.
+
+The form (see ``mappings/responses/uk-cds.yaml`` for a commented example)::
+
+    response_mapping: 1
+    endpoint_kind: uk-cds
+    document: {roots: [MetaData], namespaces: [urn:..., urn:...]}
+    responses: Response                # XPath from the root, one outcome per node
+    fields:                            # XPaths relative to one response node
+      function_code: FunctionCode
+      declaration_ref: [Declaration/FunctionalReferenceID, Declaration/ID]
+      customs_reference: Declaration/ID
+      issued_at: {xpath: IssueDateTime/DateTimeString, convert: wco-datetime}
+    reasons: [Error/Description, ...]  # texts joined into the reason
+    functions:                         # function code -> outcome (null: informational)
+      "09": {notification: DMSCLE, outcome: released, reason: optional default text}
+
+``load_response_mapping`` checks the whole file and compiles every XPath once, reporting
+every problem at once as a ``MappingError``; ``ResponseMapping.evaluate`` applies it to a
+parsed document. Pure: lxml only, no I/O beyond reading the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from gateway.errors import MappingError, MappingIssue
+from gateway.mapping.yaml_lines import LineDict, load_yaml
+from gateway.problems import Problem, Severity
+from gateway.responses.outcome import OUTCOMES, CustomsOutcome
+
+__all__ = ["ResponseMapping", "load_response_mapping"]
+
+_FIELDS = ("function_code", "declaration_ref", "customs_reference", "issued_at")
+_REQUIRED_FIELDS = ("function_code", "declaration_ref")
+_TOP_KEYS = {
+    "response_mapping",
+    "endpoint_kind",
+    "description",
+    "document",
+    "responses",
+    "fields",
+    "reasons",
+    "functions",
+}
+_WCO_DATETIME = re.compile(
+    r"^(?P<date>\d{8})(?:(?P<time>\d{6})(?P<zone>Z|[+-]\d{2}))?$",
+)
+
+
+def wco_datetime_to_iso(text: str) -> str:
+    """``20250131113614Z`` -> ``2025-01-31T11:36:14Z``; ``20250131`` -> ``2025-01-31``.
+
+    WCO DateTimeString values use formatCode 304 (CCYYMMDDhhmmss plus a zone) or 102
+    (CCYYMMDD); anything else is returned unchanged rather than guessed at.
+    """
+    match = _WCO_DATETIME.match(text.strip())
+    if match is None:
+        return text
+    date = match["date"]
+    iso = f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    if match["time"]:
+        time = match["time"]
+        zone = match["zone"]
+        zone = "Z" if zone == "Z" else f"{zone}:00"
+        iso += f"T{time[:2]}:{time[2:4]}:{time[4:]}{zone}"
+    return iso
+
+
+_CONVERSIONS: dict[str, Callable[[str], str]] = {"wco-datetime": wco_datetime_to_iso}
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One outcome field: XPaths tried in order, and an optional conversion."""
+
+    paths: tuple[etree.XPath, ...]
+    convert: Callable[[str], str] | None = None
+
+    def first_text(self, node: etree._Element) -> str | None:
+        for path in self.paths:
+            texts = _texts(path(node))
+            if texts:
+                value = texts[0]
+                return self.convert(value) if self.convert else value
+        return None
+
+
+@dataclass(frozen=True)
+class _Function:
+    """What one response function code means: an outcome (None: informational)."""
+
+    notification: str | None
+    outcome: str | None
+    reason: str | None
+
+
+def _texts(result: Any) -> list[str]:
+    """The non-empty, whitespace-normalised texts of an XPath result."""
+    items = result if isinstance(result, list) else [result]
+    texts: list[str] = []
+    for item in items:
+        if isinstance(item, etree._Element):
+            text = " ".join("".join(str(part) for part in item.itertext()).split())
+        elif isinstance(item, (str, bytes)):
+            text = " ".join(str(item).split())
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, float):
+            text = str(int(item)) if item.is_integer() else str(item)
+        else:
+            continue
+        if text:
+            texts.append(text)
+    return texts
+
+
+@dataclass(frozen=True)
+class ResponseMapping:
+    """A compiled response mapping for one endpoint kind."""
+
+    endpoint_kind: str
+    file: str
+    roots: frozenset[str]
+    namespaces: frozenset[str]
+    responses: etree.XPath
+    fields: Mapping[str, _Field]
+    reasons: tuple[etree.XPath, ...]
+    functions: Mapping[str, _Function] = field(default_factory=dict)
+
+    def unqualify(self, root: etree._Element) -> None:
+        """Rename elements of the mapping's namespaces to their local names, in place."""
+        for element in root.iter(etree.Element):
+            qname = etree.QName(element)
+            if qname.namespace in self.namespaces:
+                element.tag = qname.localname
+        etree.cleanup_namespaces(root)
+
+    def evaluate(
+        self, root: etree._Element, source_name: str
+    ) -> tuple[list[CustomsOutcome], list[Problem]]:
+        """Apply the mapping to a parsed response document (namespaces are unqualified here).
+
+        Returns the outcomes and every problem found; informational responses yield nothing.
+        """
+        problems: list[Problem] = []
+        if root.tag not in self.roots:
+            expected = ", ".join(sorted(self.roots))
+            problems.append(
+                _problem(
+                    source_name,
+                    f"{source_name} has the root element {root.tag!r}, but a {self.endpoint_kind} "
+                    f"response must have {expected} (mapping {self.file}).",
+                    "response.root",
+                    value=str(root.tag),
+                )
+            )
+            return [], problems
+        found = _as_list(self.responses(root))
+        nodes = [node for node in found if isinstance(node, etree._Element)]
+        if not nodes:
+            problems.append(
+                _problem(
+                    source_name,
+                    f"{source_name} holds no response: the mapping {self.file} looks for "
+                    f"{self.responses.path!r} under the root and found nothing.",
+                    "response.empty",
+                )
+            )
+        outcomes: list[CustomsOutcome] = []
+        for index, node in enumerate(nodes, start=1):
+            outcome = self._outcome(node, index, source_name, problems)
+            if outcome is not None:
+                outcomes.append(outcome)
+        return outcomes, problems
+
+    def _outcome(
+        self, node: etree._Element, index: int, source_name: str, problems: list[Problem]
+    ) -> CustomsOutcome | None:
+        where = f"{node.getroottree().getpath(node)}"
+        values = {name: spec.first_text(node) for name, spec in self.fields.items()}
+        code = values.get("function_code")
+        ref = values.get("declaration_ref")
+        if code is None:
+            problems.append(
+                _problem(
+                    source_name,
+                    f"Response {index} in {source_name} has no function code, so its meaning "
+                    "is unknown.",
+                    "response.function-code.missing",
+                    path=where,
+                    line=_line(node),
+                )
+            )
+            return None
+        meaning = self.functions.get(code)
+        if meaning is None:
+            known = ", ".join(sorted(self.functions))
+            problems.append(
+                _problem(
+                    source_name,
+                    f"Response {index} in {source_name} has the function code {code!r}, which "
+                    f"the mapping {self.file} does not know (known codes: {known}).",
+                    "response.function-code.unknown",
+                    path=where,
+                    line=_line(node),
+                    value=code,
+                )
+            )
+            return None
+        if meaning.outcome is None:
+            return None
+        if ref is None:
+            problems.append(
+                _problem(
+                    source_name,
+                    f"Response {index} in {source_name} (function code {code}) names no "
+                    "declaration, so it cannot be matched to an item.",
+                    "response.reference.missing",
+                    path=where,
+                    line=_line(node),
+                )
+            )
+            return None
+        texts: list[str] = []
+        for path in self.reasons:
+            texts.extend(text for text in _texts(path(node)) if text not in texts)
+        reason = "; ".join(texts) if texts else meaning.reason
+        return CustomsOutcome(
+            declaration_ref=ref,
+            outcome=meaning.outcome,
+            reason=reason,
+            customs_reference=values.get("customs_reference"),
+            issued_at=values.get("issued_at"),
+            raw_function_code=code,
+        )
+
+
+def _line(node: etree._Element) -> int | None:
+    line = node.sourceline
+    return line if isinstance(line, int) else None
+
+
+def _as_list(result: Any) -> list[Any]:
+    return result if isinstance(result, list) else [result]
+
+
+def _problem(
+    source_name: str,
+    message: str,
+    code: str,
+    *,
+    path: str | None = None,
+    line: int | None = None,
+    value: str | None = None,
+) -> Problem:
+    return Problem(
+        severity=Severity.ERROR,
+        code=code,
+        message=message,
+        source_path=path or source_name,
+        line=line,
+        value=value,
+    )
+
+
+class _Compiler:
+    """Checks a loaded YAML document and collects every issue before failing."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.issues: list[MappingIssue] = []
+
+    def issue(self, where: LineDict | None, key: str, rule: str, message: str) -> None:
+        line = where.line_of(key) if isinstance(where, LineDict) else None
+        self.issues.append(MappingIssue(self.file, line, rule, message))
+
+    def xpath(self, text: Any, where: LineDict, key: str, rule: str) -> etree.XPath | None:
+        if not isinstance(text, str) or not text.strip():
+            self.issue(where, key, rule, f"{rule} must be an XPath expression (text).")
+            return None
+        try:
+            return etree.XPath(text)
+        except etree.XPathSyntaxError as exc:
+            self.issue(where, key, rule, f"the XPath {text!r} does not compile: {exc}.")
+            return None
+
+    def xpaths(self, value: Any, where: LineDict, key: str, rule: str) -> tuple[etree.XPath, ...]:
+        items = value if isinstance(value, list) else [value]
+        compiled = [self.xpath(item, where, key, rule) for item in items]
+        return tuple(path for path in compiled if path is not None)
+
+    def strings(self, value: Any, where: LineDict, key: str, rule: str) -> frozenset[str]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self.issue(where, key, rule, f"{rule} must be a list of texts.")
+            return frozenset()
+        return frozenset(value)
+
+    def field(self, value: Any, where: LineDict, key: str) -> _Field | None:
+        rule = f"fields.{key}"
+        convert: Callable[[str], str] | None = None
+        paths_value = value
+        if isinstance(value, LineDict):
+            unknown = set(value) - {"xpath", "convert"}
+            for name in sorted(unknown):
+                self.issue(value, name, f"{rule}.{name}", f"unknown key {name!r} in {rule}.")
+            paths_value = value.get("xpath")
+            convert_name = value.get("convert")
+            if convert_name is not None:
+                convert = _CONVERSIONS.get(str(convert_name))
+                if convert is None:
+                    self.issue(
+                        value,
+                        "convert",
+                        f"{rule}.convert",
+                        f"unknown conversion {convert_name!r}; known: "
+                        f"{', '.join(sorted(_CONVERSIONS))}.",
+                    )
+            where = value
+            key = "xpath"
+        paths = self.xpaths(paths_value, where, key, rule)
+        return _Field(paths, convert) if paths else None
+
+    def function(self, code: str, value: Any, where: LineDict) -> _Function | None:
+        rule = f"functions.{code}"
+        if not isinstance(value, LineDict):
+            self.issue(where, code, rule, f"{rule} must be a block with an outcome.")
+            return None
+        for name in sorted(set(value) - {"notification", "outcome", "reason"}):
+            self.issue(value, name, f"{rule}.{name}", f"unknown key {name!r} in {rule}.")
+        if "outcome" not in value:
+            self.issue(value, "outcome", rule, f"{rule} needs an outcome (or null).")
+        outcome = value.get("outcome")
+        if outcome is not None and outcome not in OUTCOMES:
+            self.issue(
+                value,
+                "outcome",
+                f"{rule}.outcome",
+                f"the outcome {outcome!r} is not one of {', '.join(OUTCOMES)}.",
+            )
+            return None
+        reason = value.get("reason")
+        notification = value.get("notification")
+        return _Function(
+            notification=None if notification is None else str(notification),
+            outcome=outcome,
+            reason=None if reason is None else str(reason),
+        )
+
+
+def compile_response_mapping(data: Any, file: str) -> ResponseMapping:
+    """Check a loaded response-mapping document and compile it; MappingError lists all issues."""
+    compiler = _Compiler(file)
+    if not isinstance(data, LineDict):
+        raise MappingError([MappingIssue(file, None, "", "the file must be a YAML mapping.")])
+    for key in sorted(set(data) - _TOP_KEYS):
+        compiler.issue(data, key, key, f"unknown top-level key {key!r}.")
+    if data.get("response_mapping") != 1:
+        compiler.issue(
+            data, "response_mapping", "response_mapping", "response_mapping must be 1."
+        )
+    kind = data.get("endpoint_kind")
+    if not isinstance(kind, str) or not kind:
+        compiler.issue(data, "endpoint_kind", "endpoint_kind", "endpoint_kind must be a name.")
+        kind = ""
+    document = data.get("document")
+    roots: frozenset[str] = frozenset()
+    namespaces: frozenset[str] = frozenset()
+    if isinstance(document, LineDict):
+        roots = compiler.strings(document.get("roots"), document, "roots", "document.roots")
+        namespaces = compiler.strings(
+            document.get("namespaces", []), document, "namespaces", "document.namespaces"
+        )
+    else:
+        compiler.issue(data, "document", "document", "document must be a block with roots.")
+    responses = compiler.xpath(data.get("responses"), data, "responses", "responses")
+    fields_block = data.get("fields")
+    fields: dict[str, _Field] = {}
+    if isinstance(fields_block, LineDict):
+        for name in sorted(set(fields_block) - set(_FIELDS)):
+            compiler.issue(
+                fields_block, name, f"fields.{name}",
+                f"unknown field {name!r}; fields are {', '.join(_FIELDS)}.",
+            )
+        for name in _FIELDS:
+            if name in fields_block:
+                compiled = compiler.field(fields_block[name], fields_block, name)
+                if compiled is not None:
+                    fields[name] = compiled
+            elif name in _REQUIRED_FIELDS:
+                compiler.issue(fields_block, name, f"fields.{name}", f"fields.{name} is required.")
+    else:
+        compiler.issue(data, "fields", "fields", "fields must be a block of XPaths.")
+    reasons = compiler.xpaths(data.get("reasons", []), data, "reasons", "reasons")
+    functions_block = data.get("functions")
+    functions: dict[str, _Function] = {}
+    if isinstance(functions_block, LineDict) and functions_block:
+        for code, value in functions_block.items():
+            if not isinstance(code, str):
+                compiler.issue(
+                    functions_block, str(code), f"functions.{code}",
+                    f"the function code {code!r} must be quoted (\"09\"), or YAML reads "
+                    "it as a number and loses its leading zero.",
+                )
+                continue
+            meaning = compiler.function(str(code), value, functions_block)
+            if meaning is not None:
+                functions[str(code)] = meaning
+    else:
+        compiler.issue(data, "functions", "functions", "functions must map codes to outcomes.")
+    if compiler.issues or responses is None:
+        raise MappingError(compiler.issues)
+    return ResponseMapping(
+        endpoint_kind=kind,
+        file=file,
+        roots=roots,
+        namespaces=namespaces,
+        responses=responses,
+        fields=fields,
+        reasons=reasons,
+        functions=functions,
+    )
+
+
+def load_response_mapping(path: Path) -> ResponseMapping:
+    """Read and compile the response mapping file at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MappingError(
+            [MappingIssue(str(path), None, "", f"the file could not be read: {exc.strerror}.")]
+        ) from exc
+    return compile_response_mapping(load_yaml(text, str(path)), str(path))
+
+
+def known_codes(mapping: ResponseMapping) -> Sequence[str]:
+    """The function codes a mapping knows, sorted."""
+    return sorted(mapping.functions)
