@@ -12,10 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lxml import etree  # noqa: E402
+from lxml import etree
 
-from gateway.canonical import CANONICAL_NS  # noqa: E402
-from gateway.checks import CheckSuite, PathCheck  # noqa: E402
+from gateway.canonical import CANONICAL_NS
+from gateway.checks import CheckSuite, PathCheck
 
 PARTY = (
     "<{role}><Name>Jane Doe</Name><Address><Line>1 High Street</Line><CityName>London</CityName>"
@@ -38,8 +38,7 @@ DESCRIPTIONS = ("Cotton T-shirts", "Leather wallet", "Ceramic coffee mugs", "Woo
 def declaration(number: int) -> str:
     """One canonical declaration with two goods items, valid for every default check."""
     items = "".join(
-        ITEM.format(n=n, description=DESCRIPTIONS[(number + n) % len(DESCRIPTIONS)])
-        for n in (1, 2)
+        ITEM.format(n=n, description=DESCRIPTIONS[(number + n) % len(DESCRIPTIONS)]) for n in (1, 2)
     )
     return (
         f"<Declaration><FunctionalReferenceID>RR{number:08d}0GB</FunctionalReferenceID>"

@@ -202,10 +202,9 @@
       <GovernmentProcedure><CurrentCode>40</CurrentCode><PreviousCode>00</PreviousCode></GovernmentProcedure>
       <GovernmentProcedure><CurrentCode>1H7</CurrentCode></GovernmentProcedure>
       <GovernmentProcedure><CurrentCode>C07</CurrentCode></GovernmentProcedure>
-      <Origin>
-        <xsl:if test="$origin != ''"><CountryCode><xsl:value-of select="$origin"/></CountryCode></xsl:if>
-        <TypeCode>1</TypeCode>
-      </Origin>
+      <xsl:if test="$origin != ''">
+        <Origin><CountryCode><xsl:value-of select="$origin"/></CountryCode><TypeCode>1</TypeCode></Origin>
+      </xsl:if>
     </GovernmentAgencyGoodsItem>
   </xsl:template>
 

@@ -31,30 +31,69 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     translate = commands.add_parser("translate", help="translate feed messages for a destination")
-    translate.add_argument("--from", dest="feed", required=True, metavar="FEED", help="feed mapping, e.g. upu-itmatt")
-    translate.add_argument("--to", dest="target", required=True, metavar="TARGET", help="destination mapping (e.g. uk-cds) or canonical")
-    translate.add_argument("--out", type=Path, metavar="DIR", help="write one file per declaration into DIR")
-    translate.add_argument("--format", choices=("xml", "json"), default="xml", help="output format (json: canonical only)")
-    translate.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report of every item and problem")
-    translate.add_argument("--trace", action="store_true", help="show field lineage and source elements no rule read")
-    translate.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a destination mapping parameter")
-    translate.add_argument("--config", type=Path, metavar="FILE", help="configuration file with parameters and limits")
-    translate.add_argument("--max-bytes", type=int, default=None, metavar="N", help="largest input accepted")
+    translate.add_argument(
+        "--from", dest="feed", required=True, metavar="FEED", help="feed mapping, e.g. upu-itmatt"
+    )
+    translate.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="TARGET",
+        help="destination mapping (e.g. uk-cds) or canonical",
+    )
+    translate.add_argument(
+        "--out", type=Path, metavar="DIR", help="write one file per declaration into DIR"
+    )
+    translate.add_argument(
+        "--format",
+        choices=("xml", "json"),
+        default="xml",
+        help="output format (json: canonical only)",
+    )
+    translate.add_argument(
+        "--report", type=Path, metavar="FILE", help="write a JSON report of every item and problem"
+    )
+    translate.add_argument(
+        "--trace", action="store_true", help="show field lineage and source elements no rule read"
+    )
+    translate.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a destination mapping parameter",
+    )
+    translate.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file with parameters and limits"
+    )
+    translate.add_argument(
+        "--max-bytes", type=int, default=None, metavar="N", help="largest input accepted"
+    )
     translate.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     translate.set_defaults(handler=_lazy("gateway.commands.translate", "run"))
 
     mappings = commands.add_parser("mappings", help="check mapping files")
     mapping_commands = mappings.add_subparsers(dest="mappings_command", metavar="SUBCOMMAND")
-    lint = mapping_commands.add_parser("lint", help="compile every mapping and check every canonical path it names")
+    lint = mapping_commands.add_parser(
+        "lint", help="compile every mapping and check every canonical path it names"
+    )
     lint.set_defaults(handler=_lazy("gateway.commands.mappings", "lint"))
     test = mapping_commands.add_parser("test", help="run the golden-file cases under tests/golden/")
-    test.add_argument("--golden", type=Path, default=None, metavar="DIR", help="folder of golden cases")
-    test.add_argument("--update", action="store_true", help="rewrite expected files from today's output (review the diff!)")
+    test.add_argument(
+        "--golden", type=Path, default=None, metavar="DIR", help="folder of golden cases"
+    )
+    test.add_argument(
+        "--update",
+        action="store_true",
+        help="rewrite expected files from today's output (review the diff!)",
+    )
     test.set_defaults(handler=_lazy("gateway.commands.mappings", "test"))
 
     canonical = commands.add_parser("canonical", help="the canonical model")
     canonical_commands = canonical.add_subparsers(dest="canonical_command", metavar="SUBCOMMAND")
-    fields = canonical_commands.add_parser("fields", help="print the canonical fields with their WCO DM IDs")
+    fields = canonical_commands.add_parser(
+        "fields", help="print the canonical fields with their WCO DM IDs"
+    )
     fields.set_defaults(handler=_lazy("gateway.commands.canonical", "fields"))
 
     for name, help_text, module in (
@@ -101,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as exc:
         errors.print(
             f"[bold red]error:[/] the gateway failed unexpectedly ({type(exc).__name__}: {exc}). "
             "This is a bug; please report it with the command you ran.",

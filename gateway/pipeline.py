@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from lxml import etree
 
-from gateway.canonical import CANONICAL_NS, PROBLEM_NS
+from gateway.canonical import CANONICAL_NS
 from gateway.errors import ConfigurationError, GatewayError, InputError, MappingError
 from gateway.formats.chunks import SourceChunk, check_root, stream_chunks, whole_document
 from gateway.formats.json_tree import parse_json
@@ -213,7 +213,7 @@ class Pipeline:
         structural = self._feed_schema_problems(mapping, source, source_name)
         transform = mapping.trace_transform() if trace else mapping.transform
         try:
-            result = transform(source.document, **{"gw-offset": str(source.offset)})
+            result = transform(source.document, **{"gw-offset": str(source.offset)})  # type: ignore[arg-type]
         except etree.XSLTApplyError as exc:
             raise MappingError([]) from exc
         batch = result.getroot()
@@ -266,7 +266,7 @@ class Pipeline:
         found: dict[int, list[Problem]] = {}
         items = _item_elements(source.document, mapping)
         index_of = {id(item): index for index, item in enumerate(items)}
-        for entry in schema.error_log:
+        for entry in schema.error_log:  # type: ignore[attr-defined]
             index = -1
             node = _node_at(source.document, entry.path)
             while node is not None and id(node) not in index_of:
@@ -293,7 +293,7 @@ class Pipeline:
         if schema is None or schema.validate(batch):
             return
         by_index: dict[int, list[Problem]] = {}
-        for entry in schema.error_log:
+        for entry in schema.error_log:  # type: ignore[attr-defined]
             node = _node_at(batch, entry.path)
             while node is not None and node.getparent() is not batch:
                 node = node.getparent()
@@ -410,14 +410,14 @@ class Pipeline:
         ]
         outputs: dict[int, tuple[bytes | None, list[Problem]]] = {}
         if accepted:
-            batch = etree.Element(f"{_C}DeclarationBatch", nsmap={None: CANONICAL_NS})
+            batch = etree.Element(f"{_C}DeclarationBatch", nsmap={None: CANONICAL_NS})  # type: ignore[dict-item]
             for _, declaration in accepted:
                 batch.append(_copy(declaration.element))
             transform = mapping.trace_transform() if trace else mapping.transform
             params = {
                 f"param-{name}": etree.XSLT.strparam(value) for name, value in parameters.items()
             }
-            documents = transform(batch, **params).getroot()
+            documents = transform(batch, **params).getroot()  # type: ignore[arg-type]
             markers = markers_by_entry(documents)
             schema = _load_schema(spec.output_schema) if spec.output_schema else None
             for number, document in enumerate(documents):
@@ -624,7 +624,7 @@ def _output_schema_problems(
             source_path=_display_path(entry.path),
             rule=target,
         )
-        for entry in schema.error_log
+        for entry in schema.error_log  # type: ignore[attr-defined]
     ]
 
 

@@ -47,6 +47,8 @@ class Problem:
         where = [part for part in (self.item, self.source_path or self.canonical_path) if part]
         prefix = " ".join(where)
         line = f" line {self.line}" if self.line else ""
-        return f"{self.severity.value}: {prefix}{line}: {self.message}" if prefix else (
-            f"{self.severity.value}:{line} {self.message}"
+        return (
+            f"{self.severity.value}: {prefix}{line}: {self.message}"
+            if prefix
+            else (f"{self.severity.value}:{line} {self.message}")
         )

@@ -18,11 +18,14 @@ from gateway.canonical.parties import (
     Agent,
     Buyer,
     Carrier,
+    Communication,
     Consignee,
     Consignor,
+    Contact,
     Declarant,
     Exporter,
     Importer,
+    Party,
     Seller,
 )
 from gateway.canonical.values import (
@@ -35,6 +38,59 @@ from gateway.canonical.values import (
     element,
     group,
 )
+
+__all__ = [
+    "DECLARATION_WCO_ID",
+    "UCR",
+    "AdditionalDocument",
+    "AdditionalInformation",
+    "Address",
+    "Agent",
+    "Amount",
+    "ArrivalTransportMeans",
+    "BorderTransportMeans",
+    "Buyer",
+    "Carrier",
+    "Classification",
+    "Commodity",
+    "Communication",
+    "Consignee",
+    "Consignment",
+    "Consignor",
+    "Contact",
+    "CustomsValuation",
+    "Declarant",
+    "Declaration",
+    "DeclarationBatch",
+    "DepartureTransportMeans",
+    "Destination",
+    "DomesticDutyTaxParty",
+    "ECommerce",
+    "ExportCountry",
+    "Exporter",
+    "GoodsLocation",
+    "GoodsMeasure",
+    "GoodsShipment",
+    "GovernmentAgencyGoodsItem",
+    "GovernmentProcedure",
+    "Importer",
+    "Invoice",
+    "InvoiceLine",
+    "Itinerary",
+    "LoadingLocation",
+    "Measure",
+    "Order",
+    "Origin",
+    "Packaging",
+    "Party",
+    "Payment",
+    "Platform",
+    "PreviousDocument",
+    "Seller",
+    "TradeTerms",
+    "TransportContractDocument",
+    "UnloadingLocation",
+]
 
 _NOT_IN_CDS = "a project extension, not in the UK CDS profile of the WCO Data Model"
 _ECOMMERCE = (
@@ -88,7 +144,8 @@ class BorderTransportMeans(BaseModel):
         "id", "T006", "Identification of means of transport crossing the border, coded"
     )
     IdentificationTypeCode: Text | None = element(
-        "code", "T018",
+        "code",
+        "T018",
         "Type of identification of means of transport crossing the border, coded",
     )
     TypeCode: Text | None = element(
@@ -97,9 +154,7 @@ class BorderTransportMeans(BaseModel):
     RegistrationNationalityCode: Text | None = element(
         "code", "T014", "Nationality of means of transport crossing the border, coded"
     )
-    ModeCode: Text | None = element(
-        "code", "T022", "Mode of transport crossing the border, coded"
-    )
+    ModeCode: Text | None = element("code", "T022", "Mode of transport crossing the border, coded")
 
 
 class ArrivalTransportMeans(BaseModel):
@@ -114,9 +169,7 @@ class ArrivalTransportMeans(BaseModel):
     IdentificationTypeCode: Text | None = element(
         "code", "T034", "Type of identification of means of transport at arrival, coded"
     )
-    TypeCode: Text | None = element(
-        "code", "T008", "Type of means of transport at arrival, coded"
-    )
+    TypeCode: Text | None = element("code", "T008", "Type of means of transport at arrival, coded")
     ModeCode: Text | None = element("code", "T020", "Mode of transport at arrival, coded")
 
 
@@ -125,9 +178,7 @@ class DepartureTransportMeans(BaseModel):
 
     model_config = CANONICAL_CONFIG
 
-    Name: Text | None = element(
-        "text", "T003", "Identification of means of transport at departure"
-    )
+    Name: Text | None = element("text", "T003", "Identification of means of transport at departure")
     ID: Text | None = element(
         "id", "T004", "Identification of means of transport at departure, coded"
     )
@@ -179,9 +230,7 @@ class Itinerary(BaseModel):
     model_config = CANONICAL_CONFIG
 
     SequenceNumeric: int | None = element("integer", "006", "Sequence number")
-    RoutingCountryCode: Text | None = element(
-        "code", "064", "Country(ies ) of routing, coded"
-    )
+    RoutingCountryCode: Text | None = element("code", "064", "Country(ies ) of routing, coded")
 
 
 class TransportContractDocument(BaseModel):
@@ -190,7 +239,9 @@ class TransportContractDocument(BaseModel):
     model_config = CANONICAL_CONFIG
 
     ID: Text | None = element(
-        "id", None, None,
+        "id",
+        None,
+        None,
         "Number of the transport document: S10 postal item identifier, house or master "
         f"waybill number; {_NOT_IN_CDS}.",
     )
@@ -226,7 +277,9 @@ class Consignment(BaseModel):
     model_config = CANONICAL_CONFIG
 
     CategoryCode: Text | None = element(
-        "code", None, None,
+        "code",
+        None,
+        None,
         "CN 23 category of item: GIFT, DOCUMENTS, COMMERCIAL_SAMPLE, RETURNED_GOODS, "
         f"SALE_OF_GOODS or OTHER; from the UPU CN 23 form, {_NOT_IN_CDS}.",
     )
@@ -242,7 +295,8 @@ class Consignment(BaseModel):
     )
     Itinerary: list[_Itinerary] = group("81A", "Itinerary", repeating=True)
     TransportContractDocument: list[_TransportContractDocument] = group(
-        None, None,
+        None,
+        None,
         f"Transport documents: postal item identifier, house or master waybill; {_NOT_IN_CDS}.",
         repeating=True,
     )
@@ -333,7 +387,9 @@ class Classification(BaseModel):
 
     ID: Text | None = element("code", "145", "Commodity Classification")
     IdentificationTypeCode: Text | None = element(
-        "code", None, None,
+        "code",
+        None,
+        None,
         "Classification scheme of the ID (e.g. TSP, TRC, TAR); in the UK CDS profile without "
         "a WCO ID.",
     )
@@ -507,9 +563,7 @@ class Payment(BaseModel):
     PaidAmount: Amount | None = element(
         "amount", None, None, f"Amount paid by the buyer; {_ECOMMERCE}."
     )
-    MethodCode: Text | None = element(
-        "code", None, None, f"Payment method, coded; {_ECOMMERCE}."
-    )
+    MethodCode: Text | None = element("code", None, None, f"Payment method, coded; {_ECOMMERCE}.")
     ProviderName: Text | None = element(
         "text", None, None, f"Name of the payment provider; {_ECOMMERCE}."
     )

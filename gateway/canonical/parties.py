@@ -42,8 +42,10 @@ class Communication(BaseModel):
 
     ID: Text | None = element("id", "240", "Communication number")
     TypeCode: Text | None = element(
-        "code", "253", "Communication number type", "WCO DM 253: Communication number type "
-        "(TE telephone, EM e-mail)."
+        "code",
+        "253",
+        "Communication number type",
+        "WCO DM 253: Communication number type (TE telephone, EM e-mail).",
     )
 
 

@@ -13,6 +13,7 @@ optional ``currencyID``) and ``measure`` (decimal with an optional ``unitCode``)
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
@@ -29,7 +30,15 @@ STRING_KINDS: Final = frozenset({"text", "code", "id", "uri"})
 """Kinds held as non-empty strings."""
 
 VALUE_KINDS: Final = (
-    "text", "code", "id", "uri", "integer", "decimal", "datetime", "amount", "measure",
+    "text",
+    "code",
+    "id",
+    "uri",
+    "integer",
+    "decimal",
+    "datetime",
+    "amount",
+    "measure",
 )
 """Every kind a leaf element can have; containers have kind ``group``."""
 
@@ -58,6 +67,14 @@ def _xml_safe(value: str) -> str:
     return value
 
 
+def _real_moment(value: str) -> str:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a real date and time ({exc})") from exc
+    return value
+
+
 def _decimal_text(value: Decimal) -> str:
     """A decimal in plain notation with its digits as held (``12.50`` stays ``12.50``)."""
     return format(value, "f")
@@ -74,7 +91,7 @@ DecimalValue = Annotated[
 """A finite decimal, written in JSON as a string so no digit is lost."""
 
 DateTimeText = Annotated[
-    str, StringConstraints(pattern=f"^{DATETIME_PATTERN}$"), AfterValidator(_xml_safe)
+    str, StringConstraints(pattern=f"^{DATETIME_PATTERN}$"), AfterValidator(_real_moment)
 ]
 """An ISO 8601 date and time with a UTC offset, e.g. ``2026-11-23T21:17:35+00:00``."""
 

@@ -125,14 +125,16 @@ class _Reader:
         where = path or "Declaration"
         for name in element.attrib:
             self.problem(
-                "canonical.attribute", path,
+                "canonical.attribute",
+                path,
                 f"{where} has an attribute {_str(name)}, which the canonical declaration "
                 "does not allow.",
                 element,
             )
         if element.text and element.text.strip():
             self.problem(
-                "canonical.text", path,
+                "canonical.text",
+                path,
                 f"{where} holds text, but it is a group of elements and holds no value itself.",
                 element,
             )
@@ -143,7 +145,8 @@ class _Reader:
         for child_element in element:
             if child_element.tail and child_element.tail.strip():
                 self.problem(
-                    "canonical.text", path,
+                    "canonical.text",
+                    path,
                     f"{where} holds text between its elements; only elements are allowed there.",
                     child_element,
                 )
@@ -167,7 +170,8 @@ class _Reader:
                 child_path = f"{child_path}[{count}]"
             elif count > 1:
                 self.problem(
-                    "canonical.repeated", child_path,
+                    "canonical.repeated",
+                    child_path,
                     f"{child_path} appears {count} times in {where}; it may appear only once.",
                     child_element,
                 )
@@ -175,7 +179,8 @@ class _Reader:
             position = order[child.name]
             if position < last_position:
                 self.problem(
-                    "canonical.order", child_path,
+                    "canonical.order",
+                    child_path,
                     f"{child_path} is out of order: it must come before "
                     f"{node.children[last_position].name} in {where}.",
                     child_element,
@@ -193,16 +198,17 @@ class _Reader:
             return self.read_group(element, node, path)
         if len(element):
             self.problem(
-                "canonical.children", path,
-                f"{path} holds {_article(node.kind)} {node.kind} value, but it contains "
-                "elements.",
+                "canonical.children",
+                path,
+                f"{path} holds {_article(node.kind)} {node.kind} value, but it contains elements.",
                 element,
             )
         text = element.text or ""
         if not node.attributes:
             for name in element.attrib:
                 self.problem(
-                    "canonical.attribute", path,
+                    "canonical.attribute",
+                    path,
                     f"{path} has an attribute {_str(name)}; "
                     f"{_article(node.kind)} {node.kind} element takes none.",
                     element,
@@ -215,7 +221,8 @@ class _Reader:
             else:
                 allowed = ", ".join(node.attributes)
                 self.problem(
-                    "canonical.attribute", path,
+                    "canonical.attribute",
+                    path,
                     f"{path} has an attribute {_str(name)}; "
                     f"{_article(node.kind)} {node.kind} element takes only {allowed}.",
                     element,
@@ -282,7 +289,8 @@ def batch_from_xml(
     for name in element.attrib:
         if name not in _BATCH_ATTRIBUTES:
             reader.problem(
-                "canonical.attribute", "",
+                "canonical.attribute",
+                "",
                 f"DeclarationBatch has an attribute {_str(name)}; it takes only feed and "
                 "messageID.",
                 element,
@@ -295,7 +303,8 @@ def batch_from_xml(
             continue
         if child.tag != _DECLARATION_TAG:
             reader.problem(
-                "canonical.unknown-element", "",
+                "canonical.unknown-element",
+                "",
                 f"DeclarationBatch contains {child.tag}; it holds only Declaration elements.",
                 child,
             )

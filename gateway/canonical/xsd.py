@@ -9,8 +9,9 @@ the business rules); only empty values, non-numbers and malformed dates are refu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 from pydantic import BaseModel
@@ -19,6 +20,7 @@ from gateway.canonical import CANONICAL_NS
 from gateway.canonical.structure import CanonicalElement, canonical_root
 from gateway.canonical.values import DATETIME_PATTERN, KIND_ATTRIBUTES
 from gateway.errors import SchemaError
+from gateway.problems import Problem, Severity
 
 XS_NS = "http://www.w3.org/2001/XMLSchema"
 _XS = f"{{{XS_NS}}}"
@@ -178,3 +180,20 @@ def canonical_schema() -> etree.XMLSchema:
         return etree.XMLSchema(document)
     except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as exc:
         raise SchemaError(f"The generated canonical XSD does not compile: {exc}") from exc
+
+
+def canonical_xsd_problems(document: etree._Element | etree._ElementTree) -> list[Problem]:
+    """Every canonical-XSD error in a document as a Problem (with its line); [] when valid."""
+    schema = canonical_schema()
+    if schema.validate(document):
+        return []
+    return [
+        Problem(
+            severity=Severity.ERROR,
+            code="canonical.xsd",
+            message=f"The canonical XML breaks the canonical XSD: {entry.message.rstrip('.')}.",
+            line=entry.line or None,
+            canonical_path=entry.path or None,
+        )
+        for entry in cast("Iterable[Any]", schema.error_log)
+    ]

@@ -23,13 +23,19 @@ def load_parameters(config: Path | None, params: Sequence[str]) -> dict[str, dic
         except FileNotFoundError as exc:
             raise ConfigurationError(f"The configuration file {config} does not exist.") from exc
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise ConfigurationError(f"The configuration file {config} cannot be read: {exc}") from exc
+            raise ConfigurationError(
+                f"The configuration file {config} cannot be read: {exc}"
+            ) from exc
         section = data.get("parameters", {}) if isinstance(data, dict) else {}
         if not isinstance(section, dict):
-            raise ConfigurationError(f"In {config}, 'parameters' must map targets to name: value pairs.")
+            raise ConfigurationError(
+                f"In {config}, 'parameters' must map targets to name: value pairs."
+            )
         for target, values in section.items():
             if not isinstance(values, dict):
-                raise ConfigurationError(f"In {config}, parameters.{target} must map names to values.")
+                raise ConfigurationError(
+                    f"In {config}, parameters.{target} must map names to values."
+                )
             parameters[str(target)] = {str(k): str(v) for k, v in values.items()}
     shared: dict[str, str] = {}
     for item in params:
@@ -45,7 +51,9 @@ def load_parameters(config: Path | None, params: Sequence[str]) -> dict[str, dic
     return parameters
 
 
-def parameters_for(parameters: dict[str, dict[str, str]], target: str, declared: Sequence[str]) -> dict[str, str]:
+def parameters_for(
+    parameters: dict[str, dict[str, str]], target: str, declared: Sequence[str]
+) -> dict[str, str]:
     """The values for one target: its own, plus shared --param values it declares."""
     values = {name: value for name, value in parameters.get("*", {}).items() if name in declared}
     values.update(parameters.get(target, {}))

@@ -16,7 +16,7 @@ from gateway.errors import ConfigurationError, GatewayError, MappingError, Mappi
 from gateway.mapping.catalog import MappingCatalog, load_spec
 from gateway.mapping.paths import XPathSyntaxError, location_paths
 from gateway.mapping.spec import MappingSpec, Node
-from gateway.pipeline import CANONICAL_TARGET, Pipeline
+from gateway.pipeline import Pipeline
 
 # -- lint ------------------------------------------------------------------------------------
 
@@ -35,10 +35,21 @@ def lint_spec(spec: MappingSpec) -> list[MappingIssue]:
 
     def visit_feed(node: Node) -> None:
         for child in node.children:
-            path = f"{node.path}/{child.name}".lstrip("/") if not child.is_attribute else f"{node.path}/{child.name}"
+            path = (
+                f"{node.path}/{child.name}".lstrip("/")
+                if not child.is_attribute
+                else f"{node.path}/{child.name}"
+            )
             path = path.replace("/@", "/@")
             if not exists(path):
-                issues.append(MappingIssue(spec.file, child.line, child.path, f"the canonical model has no field {path}."))
+                issues.append(
+                    MappingIssue(
+                        spec.file,
+                        child.line,
+                        child.path,
+                        f"the canonical model has no field {path}.",
+                    )
+                )
                 continue
             visit_feed(child)
 
@@ -48,7 +59,14 @@ def lint_spec(spec: MappingSpec) -> list[MappingIssue]:
             if child.for_each is not None:
                 context = _combine(base, child.for_each_text)
                 if not exists(context):
-                    issues.append(MappingIssue(spec.file, child.line, child.path, f"for_each reads {context}, which the canonical model does not have."))
+                    issues.append(
+                        MappingIssue(
+                            spec.file,
+                            child.line,
+                            child.path,
+                            f"for_each reads {context}, which the canonical model does not have.",
+                        )
+                    )
             if child.value_kind in ("from", "xpath"):
                 try:
                     paths = location_paths(child.value_text)
@@ -57,7 +75,14 @@ def lint_spec(spec: MappingSpec) -> list[MappingIssue]:
                 for path in paths:
                     full = _combine(context, path)
                     if full and not exists(full):
-                        issues.append(MappingIssue(spec.file, child.line, child.path, f"reads {full}, which the canonical model does not have."))
+                        issues.append(
+                            MappingIssue(
+                                spec.file,
+                                child.line,
+                                child.path,
+                                f"reads {full}, which the canonical model does not have.",
+                            )
+                        )
             visit_destination(child, context)
 
     if spec.kind == "feed":
@@ -65,16 +90,37 @@ def lint_spec(spec: MappingSpec) -> list[MappingIssue]:
         known = set(check_names())
         for check in spec.checks:
             if check.check not in known:
-                issues.append(MappingIssue(spec.file, check.line, "checks", f"there is no check named '{check.check}'; the checks are {', '.join(sorted(known))}."))
+                issues.append(
+                    MappingIssue(
+                        spec.file,
+                        check.line,
+                        "checks",
+                        f"there is no check named '{check.check}'; the checks are {', '.join(sorted(known))}.",
+                    )
+                )
             if not exists(check.path):
-                issues.append(MappingIssue(spec.file, check.line, "checks", f"the check path {check.path} is not a canonical field."))
+                issues.append(
+                    MappingIssue(
+                        spec.file,
+                        check.line,
+                        "checks",
+                        f"the check path {check.path} is not a canonical field.",
+                    )
+                )
         if spec.input_schema:
             issues.extend(_schema_issue(spec, spec.input_schema))
     else:
         visit_destination(spec.template, "")
         for path in spec.requires:
             if not exists(path):
-                issues.append(MappingIssue(spec.file, None, "requires", f"requires {path}, which is not a canonical field."))
+                issues.append(
+                    MappingIssue(
+                        spec.file,
+                        None,
+                        "requires",
+                        f"requires {path}, which is not a canonical field.",
+                    )
+                )
         if spec.output_schema:
             issues.extend(_schema_issue(spec, spec.output_schema))
     return issues
@@ -161,21 +207,26 @@ def actual_files(case: Path) -> dict[str, bytes]:
         if declaration.accepted and declaration.output is not None:
             files[f"{declaration.declaration_id}.xml"] = declaration.output
         else:
-            refusals.append({
-                "id": declaration.declaration_id,
-                "problems": [
-                    {key: value for key, value in problem.to_dict().items() if key in ("code", "source_path", "canonical_path", "value")}
-                    for problem in declaration.problems if problem.is_error
-                ],
-            })
+            refusals.append(
+                {
+                    "id": declaration.declaration_id,
+                    "problems": [
+                        {
+                            key: value
+                            for key, value in problem.to_dict().items()
+                            if key in ("code", "source_path", "canonical_path", "value")
+                        }
+                        for problem in declaration.problems
+                        if problem.is_error
+                    ],
+                }
+            )
     summary = {
         "message_id": result.message_id,
         "message_problems": [problem.to_dict() for problem in result.problems],
         "refused": refusals,
     }
     files["refusals.json"] = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode()
-    if target == CANONICAL_TARGET:
-        files = {name: body for name, body in files.items()}
     return files
 
 
@@ -190,7 +241,11 @@ def run_case(case: Path, *, update: bool = False) -> GoldenResult:
         for name, body in actual.items():
             (expected_dir / name).write_bytes(body)
         return result
-    expected = {path.name: path.read_bytes() for path in expected_dir.iterdir()} if expected_dir.is_dir() else {}
+    expected = (
+        {path.name: path.read_bytes() for path in expected_dir.iterdir()}
+        if expected_dir.is_dir()
+        else {}
+    )
     for name in sorted(set(expected) | set(actual)):
         if name not in actual:
             result.differences.append(f"{name}: expected, but today's mappings did not produce it")
@@ -198,7 +253,12 @@ def run_case(case: Path, *, update: bool = False) -> GoldenResult:
             result.differences.append(f"{name}: produced, but not among the expected files")
         elif expected[name] != actual[name]:
             diff = difflib.unified_diff(
-                _lines(expected[name]), _lines(actual[name]), "expected/" + name, "actual/" + name, lineterm="", n=1
+                _lines(expected[name]),
+                _lines(actual[name]),
+                "expected/" + name,
+                "actual/" + name,
+                lineterm="",
+                n=1,
             )
             result.differences.append("\n".join(list(diff)[:40]))
     return result
@@ -214,7 +274,9 @@ def test(arguments: argparse.Namespace) -> int:
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     folder: Path = arguments.golden or Path.cwd() / "tests" / "golden"
     if not folder.is_dir():
-        raise ConfigurationError(f"There is no folder of golden cases at {folder}; give one with --golden DIR.")
+        raise ConfigurationError(
+            f"There is no folder of golden cases at {folder}; give one with --golden DIR."
+        )
     cases = golden_cases(folder)
     if not cases:
         raise ConfigurationError(f"{folder} holds no golden case (a folder with a case.yaml).")

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -132,7 +132,9 @@ def run(arguments: argparse.Namespace) -> int:
         pipeline.parameters = {target: parameters_for(parameters, target, declared)}
         pipeline.check_parameters(target)
     if arguments.format == "json" and target != CANONICAL_TARGET:
-        raise ConfigurationError("--format json is available with --to canonical only; destinations have formats of their own.")
+        raise ConfigurationError(
+            "--format json is available with --to canonical only; destinations have formats of their own."
+        )
     missing = [str(path) for path in arguments.inputs if not path.is_file()]
     if missing:
         raise ConfigurationError(f"The input file(s) {', '.join(missing)} do not exist.")
@@ -149,7 +151,9 @@ def run(arguments: argparse.Namespace) -> int:
     _summary(console, report)
     if arguments.report is not None:
         arguments.report.parent.mkdir(parents=True, exist_ok=True)
-        arguments.report.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        arguments.report.write_text(
+            json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     return 1 if refused_any else 0
 
 
@@ -157,20 +161,34 @@ def _translate_file(
     pipeline: Pipeline, arguments: argparse.Namespace, path: Path, writer: _Writer, console: Console
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "file": str(path), "message_id": None, "readable": True,
-        "declarations": 0, "accepted": 0, "refused": 0, "items": [], "problems": [],
+        "file": str(path),
+        "message_id": None,
+        "readable": True,
+        "declarations": 0,
+        "accepted": 0,
+        "refused": 0,
+        "items": [],
+        "problems": [],
     }
     shown = 0
     with path.open("rb") as stream, _progress(console, path) as (progress, task):
         tracked = _Tracked(stream, progress, task)
         try:
-            for chunk in pipeline.iter_feed(arguments.feed, tracked, source_name=str(path), trace=arguments.trace):  # type: ignore[arg-type]
+            for chunk in pipeline.iter_feed(
+                arguments.feed,
+                cast(IO[bytes], tracked),
+                source_name=str(path),
+                trace=arguments.trace,
+            ):
                 entry["message_id"] = entry["message_id"] or chunk.message_id
                 rendered = pipeline.render(chunk, arguments.target, trace=arguments.trace)
                 lineage = {d.index: d.lineage for d in chunk.declarations}
                 for declaration in rendered:
                     entry["declarations"] += 1
-                    item: dict[str, Any] = {"id": declaration.declaration_id, "index": declaration.index}
+                    item: dict[str, Any] = {
+                        "id": declaration.declaration_id,
+                        "index": declaration.index,
+                    }
                     if declaration.accepted and declaration.output is not None:
                         writer.write(declaration)
                         entry["accepted"] += 1
@@ -186,7 +204,10 @@ def _translate_file(
                     if warnings and declaration.accepted:
                         item["warnings"] = warnings
                     if arguments.trace:
-                        item["lineage"] = [row.__dict__ if hasattr(row, "__dict__") else _row(row) for row in lineage.get(declaration.index, ())]
+                        item["lineage"] = [
+                            row.__dict__ if hasattr(row, "__dict__") else _row(row)
+                            for row in lineage.get(declaration.index, ())
+                        ]
                     entry["items"].append(item)
                 if arguments.trace:
                     entry.setdefault("unmapped", [])
@@ -195,10 +216,14 @@ def _translate_file(
                     progress.update(task, items=entry["declarations"])
         except InputError as exc:
             entry["readable"] = False
-            entry["problems"] = [problem.to_dict() for problem in exc.problems] or [{"message": str(exc)}]
+            entry["problems"] = [problem.to_dict() for problem in exc.problems] or [
+                {"message": str(exc)}
+            ]
             console.print(f"[bold red]refused:[/] {exc}", markup=True)
     if shown > SHOWN_REFUSALS:
-        console.print(f"... and {shown - SHOWN_REFUSALS:,} more refused items; see --report for all of them.")
+        console.print(
+            f"... and {shown - SHOWN_REFUSALS:,} more refused items; see --report for all of them."
+        )
     if arguments.trace:
         _print_trace(console, entry)
     return entry
@@ -210,13 +235,20 @@ def _row(row: Any) -> dict[str, str]:
 
 def _print_refusal(console: Console, declaration: TranslatedDeclaration) -> None:
     errors = [problem for problem in declaration.problems if problem.is_error]
-    console.print(f"[bold red]refused[/] item {declaration.declaration_id} ({len(errors)} problem{'s' if len(errors) != 1 else ''}):", markup=True)
+    console.print(
+        f"[bold red]refused[/] item {declaration.declaration_id} ({len(errors)} problem{'s' if len(errors) != 1 else ''}):",
+        markup=True,
+    )
     for problem in errors:
         console.print(f"  - {_where(problem)}{problem.message}", markup=False)
 
 
 def _where(problem: Problem) -> str:
-    parts = [part for part in (problem.source_path, f"line {problem.line}" if problem.line else None) if part]
+    parts = [
+        part
+        for part in (problem.source_path, f"line {problem.line}" if problem.line else None)
+        if part
+    ]
     return f"{', '.join(parts)}: " if parts else ""
 
 
@@ -232,10 +264,15 @@ def _print_trace(console: Console, entry: dict[str, Any]) -> None:
             table.add_row(row["path"], row["value"], row["source"], row["rule"])
         console.print(table)
     if len(entry["items"]) > 3:
-        console.print(f"(lineage of the other {len(entry['items']) - 3} items is in the --report file)")
+        console.print(
+            f"(lineage of the other {len(entry['items']) - 3} items is in the --report file)"
+        )
     unmapped = entry.get("unmapped", [])
     if unmapped:
-        console.print(f"[bold yellow]unmapped[/]: {len(unmapped)} source element(s) no rule read:", markup=True)
+        console.print(
+            f"[bold yellow]unmapped[/]: {len(unmapped)} source element(s) no rule read:",
+            markup=True,
+        )
         for path in unmapped:
             console.print(f"  - {path}", markup=False)
     else:

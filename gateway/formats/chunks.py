@@ -130,7 +130,7 @@ def _chunk(
     offset: int,
 ) -> SourceChunk:
     assert root is not None
-    document = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=root.nsmap)
+    document = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=root.nsmap)  # type: ignore[arg-type,misc]
     for element in header:
         document.append(copy.deepcopy(element))
     parent = document

@@ -141,7 +141,7 @@ def iter_xml_events(stream: IO[bytes], source_name: str, head: bytes) -> Iterato
                         )
                 else:
                     depth -= 1
-                yield StreamEvent(event, element)
+                yield StreamEvent(event, element)  # type: ignore[arg-type]
             if not data:
                 break
             data = stream.read(1 << 16)

@@ -14,7 +14,7 @@ rule's arguments and returning a ``Step``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -73,7 +73,7 @@ Builder = Callable[[Any, Qualify], Step]
 
 
 def _args(
-    value: Any, name: str, allowed: set[str], required: set[str] = frozenset()
+    value: Any, name: str, allowed: set[str], required: Collection[str] = ()
 ) -> dict[str, Any]:
     if value is None:
         value = {}
@@ -87,7 +87,7 @@ def _args(
             f"'{name}' does not know the argument(s) {', '.join(sorted(unknown))}; "
             f"it takes {', '.join(sorted(allowed)) or 'none'}."
         )
-    missing = required - set(value)
+    missing = set(required) - set(value)
     if missing:
         raise FunctionArgumentError(f"'{name}' needs the argument(s) {', '.join(sorted(missing))}.")
     return dict(value)
@@ -246,7 +246,7 @@ def _datetime_step(name: str, output: str) -> Builder:
         call = f"{FN}:datetime(string({{0}}), {joined}, {xpath_literal(timezone)}, {xpath_literal(out)})"
         return Step(
             name,
-            lambda e: call.format(e),
+            call.format,
             fails="value.not-a-date",
             describe=f"a date in one of the formats {', '.join(map(str, formats))}",
         )
@@ -345,7 +345,7 @@ def _text(value: Any) -> str:
     if isinstance(value, list):
         return _text(value[0]) if value else ""
     if isinstance(value, etree._Element):
-        return "".join(value.itertext())
+        return "".join(str(text) for text in value.itertext())
     return "" if value is None else str(value)
 
 

@@ -87,6 +87,35 @@ def tokenize(expression: str) -> list[Token]:
     return tokens
 
 
+_CLOSING = {"(": ")", "[": "]"}
+
+
+def check_xpath(expression: str) -> None:
+    """Raise XPathSyntaxError unless ``expression`` is well-formed XPath 1.0.
+
+    Checks that brackets pair up (libxml2 lets an unclosed ``count(`` through), then has libxml2
+    compile the expression. Names of functions, variables and prefixes are not resolved here.
+    """
+    from lxml import etree
+
+    expected: list[str] = []
+    for token in tokenize(expression):
+        if token.kind == "punct" and token.text in _CLOSING:
+            expected.append(_CLOSING[token.text])
+        elif (
+            token.kind == "punct"
+            and token.text in {")", "]"}
+            and (not expected or expected.pop() != token.text)
+        ):
+            raise XPathSyntaxError(f"'{token.text}' closes a bracket that is not open")
+    if expected:
+        raise XPathSyntaxError(f"a bracket is never closed (missing '{expected[-1]}')")
+    try:
+        etree.XPath(expression)
+    except etree.XPathSyntaxError as exc:
+        raise XPathSyntaxError(f"libxml2 cannot compile it ({exc})") from exc
+
+
 def _join(tokens: list[Token]) -> str:
     out: list[str] = []
     for token in tokens:
@@ -113,7 +142,8 @@ def qualify(expression: str, prefix: str) -> str:
             before_axis = tokens[index - 2].text if index > 1 else ""
             is_attribute = previous == "@" or (previous == "::" and before_axis == "attribute")
             if not is_attribute:
-                token = Token("nametest", f"{prefix}:{token.text}")
+                result.append(Token("nametest", f"{prefix}:{token.text}"))
+                continue
         result.append(token)
     return _join(result)
 

@@ -24,7 +24,13 @@ from typing import Any
 
 from gateway.errors import MappingError, MappingIssue
 from gateway.mapping.functions import FUNCTIONS, FunctionArgumentError, Step
-from gateway.mapping.paths import XPathSyntaxError, json_path_to_xpath, qualify, tokenize
+from gateway.mapping.paths import (
+    XPathSyntaxError,
+    check_xpath,
+    json_path_to_xpath,
+    qualify,
+    tokenize,
+)
 from gateway.mapping.yaml_lines import LineDict, LineList, load_yaml
 
 VALUE_KEYS = ("from", "xpath", "value", "param", "position")
@@ -157,7 +163,9 @@ class _Reader:
             if json_path and self.input_format == "json":
                 return json_path_to_xpath(expr)
             tokenize(expr)
-            return qualify(expr, self.path_prefix) if self.path_prefix else expr
+            qualified = qualify(expr, self.path_prefix) if self.path_prefix else expr
+            check_xpath(qualified)
+            return qualified
         except XPathSyntaxError as exc:
             self.issues.add(line, rule, f"'{expr}' is not a valid path: {exc}.")
             return ""
@@ -172,6 +180,13 @@ class _Reader:
         if not isinstance(block, LineDict):
             self.issues.add(line, "template", "the template must be a mapping of output elements.")
             return root
+        for key in block:
+            if key in NODE_KEYS:  # directives belong to an element, never to the template itself
+                self.issues.add(
+                    block.line_of(key),
+                    key,
+                    f"'{key}' is a directive and cannot name an output element.",
+                )
         self.fill_group(root, block)
         return root
 
@@ -342,11 +357,15 @@ def _namespaces(block: Any, issues: _Issues, rule: str, line: int) -> dict[str, 
 
 def read_mapping(text: str, file: str) -> MappingSpec:
     """Read a mapping file's text; MappingError lists every problem found in it."""
-    data = load_yaml(text, file)
+    duplicates: list[MappingIssue] = []
+    data = load_yaml(text, file, duplicates=duplicates)
     if not isinstance(data, LineDict):
-        raise MappingError([MappingIssue(file, 1, "", "a mapping file must be a YAML mapping.")])
+        raise MappingError(
+            [*duplicates, MappingIssue(file, 1, "", "a mapping file must be a YAML mapping.")]
+        )
     reader = _Reader(data, file)
     issues = reader.issues
+    issues.items.extend(duplicates)
     allowed = {
         "name",
         "kind",

@@ -223,7 +223,9 @@ class StylesheetWriter:
         test = None if repeated else self.presence(node)
         if test is not None:
             if node.required:
-                self.problem_if(f"not({test})", "required.missing", node, context.out_path(), "", "")
+                self.problem_if(
+                    f"not({test})", "required.missing", node, context.out_path(), "", ""
+                )
             self.emit(f"<xsl:if test={quoteattr(test)}>")
         attributes = [child for child in node.children if child.is_attribute]
         prepared = [self.prepare_value(attribute, context) for attribute in attributes]

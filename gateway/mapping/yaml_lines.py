@@ -56,8 +56,12 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def load_yaml(text: str, file: str) -> Any:
-    """Parse YAML text into LineDict/LineList/scalars; MappingError for syntax or duplicate keys."""
+def load_yaml(text: str, file: str, *, duplicates: list[MappingIssue] | None = None) -> Any:
+    """Parse YAML text into LineDict/LineList/scalars; MappingError for syntax or duplicate keys.
+
+    When ``duplicates`` is given, duplicate keys are added to it instead of raised, so a caller
+    can report them together with the other problems of the file (the last value wins).
+    """
     loader = _Loader(text)
     loader.duplicate_keys = []
     try:
@@ -68,14 +72,17 @@ def load_yaml(text: str, file: str) -> Any:
             [MappingIssue(file, line, "", f"the file is not valid YAML: {exc.problem}.")]
         ) from exc
     except yaml.YAMLError as exc:
-        raise MappingError([MappingIssue(file, None, "", f"the file is not valid YAML: {exc}.")]) from exc
+        raise MappingError(
+            [MappingIssue(file, None, "", f"the file is not valid YAML: {exc}.")]
+        ) from exc
     finally:
         loader.dispose()
-    if loader.duplicate_keys:
-        raise MappingError(
-            [
-                MappingIssue(file, line, key, f"the key '{key}' appears twice in the same block.")
-                for key, line in loader.duplicate_keys
-            ]
-        )
+    issues = [
+        MappingIssue(file, line, key, f"the key '{key}' appears twice in the same block.")
+        for key, line in loader.duplicate_keys
+    ]
+    if duplicates is not None:
+        duplicates.extend(issues)
+    elif issues:
+        raise MappingError(issues)
     return data

@@ -362,9 +362,7 @@ def compile_response_mapping(data: Any, file: str) -> ResponseMapping:
     for key in sorted(set(data) - _TOP_KEYS):
         compiler.issue(data, key, key, f"unknown top-level key {key!r}.")
     if data.get("response_mapping") != 1:
-        compiler.issue(
-            data, "response_mapping", "response_mapping", "response_mapping must be 1."
-        )
+        compiler.issue(data, "response_mapping", "response_mapping", "response_mapping must be 1.")
     kind = data.get("endpoint_kind")
     if not isinstance(kind, str) or not kind:
         compiler.issue(data, "endpoint_kind", "endpoint_kind", "endpoint_kind must be a name.")
@@ -385,7 +383,9 @@ def compile_response_mapping(data: Any, file: str) -> ResponseMapping:
     if isinstance(fields_block, LineDict):
         for name in sorted(set(fields_block) - set(_FIELDS)):
             compiler.issue(
-                fields_block, name, f"fields.{name}",
+                fields_block,
+                name,
+                f"fields.{name}",
                 f"unknown field {name!r}; fields are {', '.join(_FIELDS)}.",
             )
         for name in _FIELDS:
@@ -404,8 +404,10 @@ def compile_response_mapping(data: Any, file: str) -> ResponseMapping:
         for code, value in functions_block.items():
             if not isinstance(code, str):
                 compiler.issue(
-                    functions_block, str(code), f"functions.{code}",
-                    f"the function code {code!r} must be quoted (\"09\"), or YAML reads "
+                    functions_block,
+                    str(code),
+                    f"functions.{code}",
+                    f'the function code {code!r} must be quoted ("09"), or YAML reads '
                     "it as a number and loses its leading zero.",
                 )
                 continue

@@ -37,7 +37,9 @@ def response_mapping(endpoint_kind: str) -> ResponseMapping:
         raise MappingError(
             [
                 MappingIssue(
-                    "responses", None, "",
+                    "responses",
+                    None,
+                    "",
                     f"{endpoint_kind!r} is not an endpoint kind name (lower-case letters, "
                     "digits, '.', '_' and '-').",
                 )
@@ -52,7 +54,9 @@ def response_mapping(endpoint_kind: str) -> ResponseMapping:
     raise MappingError(
         [
             MappingIssue(
-                f"responses/{endpoint_kind}.yaml", None, "",
+                f"responses/{endpoint_kind}.yaml",
+                None,
+                "",
                 f"no response mapping for the endpoint kind {endpoint_kind!r} was found "
                 f"(searched {searched}).",
             )

@@ -60,22 +60,35 @@ def _load_vocabulary(path: Path) -> dict[str, PostalStatus]:
         line = statuses.line_of(outcome)
         if not isinstance(entry, LineDict):
             issues.append(
-                MappingIssue(file, line, f"statuses.{outcome}", f"the outcome {outcome!r} "
-                             "needs a status block with a code and a text.")
+                MappingIssue(
+                    file,
+                    line,
+                    f"statuses.{outcome}",
+                    f"the outcome {outcome!r} needs a status block with a code and a text.",
+                )
             )
             continue
         code, text = str(entry.get("code", "")), str(entry.get("text", ""))
         if not _CODE.match(code) or not text:
             issues.append(
-                MappingIssue(file, line, f"statuses.{outcome}", "a status needs a code of 1 to "
-                             "8 capital letters or digits and a non-empty text.")
+                MappingIssue(
+                    file,
+                    line,
+                    f"statuses.{outcome}",
+                    "a status needs a code of 1 to "
+                    "8 capital letters or digits and a non-empty text.",
+                )
             )
             continue
         vocabulary[outcome] = PostalStatus(code, text)
     for extra in sorted(set(statuses) - set(OUTCOMES)):
         issues.append(
-            MappingIssue(file, statuses.line_of(extra), f"statuses.{extra}",
-                         f"{extra!r} is not an outcome; outcomes are {', '.join(OUTCOMES)}.")
+            MappingIssue(
+                file,
+                statuses.line_of(extra),
+                f"statuses.{extra}",
+                f"{extra!r} is not an outcome; outcomes are {', '.join(OUTCOMES)}.",
+            )
         )
     if issues:
         raise MappingError(issues)
@@ -96,7 +109,9 @@ def postal_vocabulary(feed: str = "upu-itmatt") -> dict[str, PostalStatus]:
     raise MappingError(
         [
             MappingIssue(
-                f"responses/postal/{feed}.yaml", None, "",
+                f"responses/postal/{feed}.yaml",
+                None,
+                "",
                 f"the feed {feed!r} has no postal response vocabulary.",
             )
         ]

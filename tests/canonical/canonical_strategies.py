@@ -34,9 +34,7 @@ offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
 
 @st.composite
 def datetime_texts(draw: st.DrawFn) -> str:
-    moment = draw(
-        st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1))
-    )
+    moment = draw(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)))
     zone = draw(offsets | st.just(UTC))
     text = moment.replace(tzinfo=zone).isoformat()
     return text.replace("+00:00", "Z") if draw(st.booleans()) else text
@@ -54,9 +52,7 @@ def _value_strategy(node: CanonicalElement) -> st.SearchStrategy[Any]:
     if node.kind == "datetime":
         return datetime_texts()
     (attribute,) = node.attributes
-    return st.fixed_dictionaries(
-        {"value": decimals.map(str)}, optional={attribute: texts}
-    )
+    return st.fixed_dictionaries({"value": decimals.map(str)}, optional={attribute: texts})
 
 
 def _group_strategy(node: CanonicalElement) -> st.SearchStrategy[dict[str, Any]]:

@@ -101,6 +101,17 @@ def test_xml_control_characters_and_missing_amount_value_are_refused() -> None:
     assert paths["InvoiceAmount"] == "canonical.missing"
 
 
+def test_impossible_dates_are_refused() -> None:
+    """A date-time that matches the ISO 8601 shape but names no real moment is refused."""
+    problems = _problems(
+        declaration_from_json,
+        b'{"IssueDateTime": "2026-02-30T10:00:00+01:00",'
+        b' "GoodsShipment": {"Invoice": {"IssueDateTime": "2026-11-23T10:00:00Z"}}}',
+    )
+    assert _paths(problems) == {"IssueDateTime": "canonical.value_error"}
+    assert "day is out of range" in problems[0].message
+
+
 def test_doctype_is_refused_before_parsing() -> None:
     """A DOCTYPE (entity expansion, external DTDs) is refused outright."""
     data = (

@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from canonical_strategies import declarations  # type: ignore[import-not-found]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -32,7 +31,8 @@ from gateway.canonical.xml import (
     declaration_from_xml,
     declaration_to_xml,
 )
-from gateway.canonical.xsd import canonical_schema
+from gateway.canonical.xsd import canonical_schema, canonical_xsd_problems
+from tests.canonical.canonical_strategies import declarations
 
 ROUND_TRIP_SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -147,6 +147,11 @@ def test_canonical_xsd_refuses_elements_out_of_order_and_empty_values() -> None:
     assert not schema.validate(out_of_order)
     assert not schema.validate(empty)
     assert not schema.validate(foreign)
+    problems = canonical_xsd_problems(out_of_order)
+    assert len(problems) == 1
+    assert problems[0].code == "canonical.xsd"
+    assert "FunctionCode" in problems[0].message
+    assert canonical_xsd_problems(etree.fromstring(declaration_to_xml(_small_declaration()))) == []
 
 
 def test_hand_written_sample_with_whitespace_and_comments_reads() -> None:

@@ -60,7 +60,8 @@ def test_json_schema_accepts_written_json_and_refuses_unknown_keys() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(declaration_json_schema())
     validator = jsonschema.Draft202012Validator(schema)
-    declaration = Declaration(ID="A1", InvoiceAmount=Amount(value=Decimal("1.10"), currencyID="GBP"))
+    amount = Amount(value=Decimal("1.10"), currencyID="GBP")
+    declaration = Declaration(ID="A1", InvoiceAmount=amount)
     assert list(validator.iter_errors(json.loads(declaration_to_json(declaration)))) == []
     assert list(validator.iter_errors({"Unknown": 1}))
     assert list(validator.iter_errors({"ID": ""}))

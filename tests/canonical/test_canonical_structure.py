@@ -29,8 +29,10 @@ def _compare(node: CanonicalElement, model: type[BaseModel]) -> int:
         expected_path = f"{node.path}/{name}" if node.path else name
         assert child.path == expected_path
         compared += 1
-        if isinstance(inner, type) and issubclass(inner, BaseModel) and inner not in (
-            Amount, Measure
+        if (
+            isinstance(inner, type)
+            and issubclass(inner, BaseModel)
+            and inner not in (Amount, Measure)
         ):
             assert child.kind == "group"
             assert child.model is inner

@@ -16,10 +16,17 @@ GOLDEN = REPO / "tests" / "golden" / "upu-itmatt" / "uk-cds"
 OUTPUTS = sorted(GOLDEN.glob("*/expected/*.xml"))
 ITM = "{urn:customs-gateway:feed:upu-itmatt:1}"
 DEC = "{urn:wco:datamodel:WCO:DEC-DMS:2}"
-TO_KG = {"KGM": Decimal(1), "GRM": Decimal("0.001"), "LBR": Decimal("0.45359237"), "ONZ": Decimal("0.028349523125")}
+TO_KG = {
+    "KGM": Decimal(1),
+    "GRM": Decimal("0.001"),
+    "LBR": Decimal("0.45359237"),
+    "ONZ": Decimal("0.028349523125"),
+}
 
 
-@pytest.mark.parametrize("output", OUTPUTS, ids=[f"{p.parent.parent.name}/{p.name}" for p in OUTPUTS])
+@pytest.mark.parametrize(
+    "output", OUTPUTS, ids=[f"{p.parent.parent.name}/{p.name}" for p in OUTPUTS]
+)
 def test_golden_uk_cds_output_is_valid_against_the_official_schema(
     output: Path, assert_valid_official: AssertValidOfficial
 ) -> None:
@@ -45,17 +52,25 @@ def test_uk_cds_declarations_carry_the_feed_values(case: Path) -> None:
         item = items[item_id]
         contents = item.findall(f"{ITM}Contents/{ITM}Content")
         goods = declaration.findall(f"{DEC}GoodsShipment/{DEC}GovernmentAgencyGoodsItem")
-        assert declaration.findtext(f"{DEC}GoodsItemQuantity") == str(len(contents)) == str(len(goods))
+        assert (
+            declaration.findtext(f"{DEC}GoodsItemQuantity") == str(len(contents)) == str(len(goods))
+        )
         for content, good in zip(contents, goods, strict=True):
             value = good.find(f"{DEC}CustomsValueAmount")
             assert value is not None
             assert Decimal(value.text or "") == Decimal(content.findtext(f"{ITM}Value", ""))
             assert value.get("currencyID") == content.find(f"{ITM}Value").get("currency")  # type: ignore[union-attr]
-            assert good.findtext(f"{DEC}Commodity/{DEC}Classification/{DEC}ID") == content.findtext(f"{ITM}HSCode")
+            assert good.findtext(f"{DEC}Commodity/{DEC}Classification/{DEC}ID") == content.findtext(
+                f"{ITM}HSCode"
+            )
             weight = content.find(f"{ITM}NetWeight")
             if weight is not None:
-                expected = (Decimal(weight.text or "") * TO_KG[weight.get("unit", "")]).quantize(Decimal("0.000001"))
-                written = good.findtext(f"{DEC}Commodity/{DEC}GoodsMeasure/{DEC}NetNetWeightMeasure")
+                expected = (Decimal(weight.text or "") * TO_KG[weight.get("unit", "")]).quantize(
+                    Decimal("0.000001")
+                )
+                written = good.findtext(
+                    f"{DEC}Commodity/{DEC}GoodsMeasure/{DEC}NetNetWeightMeasure"
+                )
                 assert Decimal(written or "") == expected
         importer = declaration.findtext(f"{DEC}GoodsShipment/{DEC}Importer/{DEC}Name")
         assert importer == item.findtext(f"{ITM}Addressee/{ITM}Name")

@@ -34,7 +34,9 @@ class Mapped:
 
     def text(self, path: str) -> str | None:
         """Text of the first element at a canonical path (``A/B``), None when absent."""
-        xpath = "/".join(f"c:{step}" if not step.startswith("@") else step for step in path.split("/"))
+        xpath = "/".join(
+            f"c:{step}" if not step.startswith("@") else step for step in path.split("/")
+        )
         found = self.element.xpath(xpath, namespaces=NS)
         if not found:
             return None
@@ -357,7 +359,9 @@ def test_default_fills_a_missing_value_and_not_a_present_one(run: Runner) -> Non
 
 
 def test_required_value_missing_is_a_problem_naming_output_and_source(run: Runner) -> None:
-    mapped = one(run, "Name: {from: Sender/Name, required: true}", "<Sender><Name> </Name></Sender>")
+    mapped = one(
+        run, "Name: {from: Sender/Name, required: true}", "<Sender><Name> </Name></Sender>"
+    )
     (problem,) = mapped.problems
     assert problem.code == "required.missing"
     assert problem.canonical_path == "Name"

@@ -1,0 +1,287 @@
+"""How fast the gateway translates ITMATT postal items to UK CDS, against a hand-written XSLT.
+
+Run from the project root::
+
+    .venv/bin/python benchmarks/translate.py [--items 10000] [--rounds 3] [--quick]
+
+On one deterministic batch of ``--items`` ITMATT items (``gateway.sample_feeds``, seed 2026,
+no injected problems) it measures, with the runs alternated a, b, c, a, b, c ... after one
+warm-up of each:
+
+(a) floor: parse the batch and serialise every ``Item`` element on its own;
+(b) xslt: parse the batch, run the hand-written XSLT 1.0 stylesheet
+    ``benchmarks/itmatt-to-uk-cds.xsl`` under lxml/libxslt, serialise one document per item;
+(c) engine: the gateway's own translation (``Pipeline.iter_feed`` + ``Pipeline.render``):
+    streaming parse, feed schema validation, mapping to canonical, checks, canonical schema
+    validation, rendering for uk-cds, output schema validation, one document per item.
+
+All three start from the same bytes in memory and count every input item (items the
+destination refuses, e.g. for a missing HS code, count too; (b) skips the same items). The
+figure kept for each is the best (shortest) round; the median is printed as well.
+
+Then, in a child process each, it streams a 100,000-item and a 20,000-item batch through (c)
+from a temporary file, discarding the outputs, and reports the child's peak resident memory
+(``ru_maxrss``), to show memory is flat in batch size.
+
+The last line printed is one JSON object: ``floor_items_per_s``, ``xslt_items_per_s``,
+``engine_items_per_s``, ``engine_vs_xslt`` (c/b), ``rss_mb_100k`` (and ``rss_mb_20k``,
+``items``, ``rounds``, ``rss_items``, ``statistic`` for context). ``--quick`` (300 items,
+1 round, 5,000 and 1,000 items for memory) is for the smoke test; its ``rss_mb_100k`` is then
+the 5,000-item figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from lxml import etree  # noqa: E402
+
+from gateway.pipeline import Pipeline  # noqa: E402
+from gateway.sample_feeds import (  # noqa: E402
+    ITMATT_NAMESPACE,
+    itmatt_batch_bytes,
+    write_itmatt_batch,
+)
+
+STYLESHEET = Path(__file__).resolve().with_name("itmatt-to-uk-cds.xsl")
+FEED = "upu-itmatt"
+TARGET = "uk-cds"
+SEED = 2026
+PARAMETERS: dict[str, str] = {
+    "declarant_eori": "GB123456789000",
+    "goods_location_name": "LHRLHRLHR",
+}
+_ITEM = f"{{{ITMATT_NAMESPACE}}}Item"
+
+
+# -- the three contenders ----------------------------------------------------------------------
+
+
+def _parser() -> etree.XMLParser:
+    """The same hardened settings the gateway's own parser uses (no DTD, no network)."""
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, collect_ids=False
+    )
+
+
+def floor_documents(data: bytes) -> Iterator[bytes]:
+    """(a) Parse the batch and serialise each item element: the cost of XML in and out."""
+    root = etree.fromstring(data, _parser())
+    for item in root.iterchildren(_ITEM):
+        yield etree.tostring(item, encoding="UTF-8", xml_declaration=True)
+
+
+class XsltBaseline:
+    """(b) The hand-written stylesheet, compiled once, with the destination's parameters."""
+
+    def __init__(self, parameters: dict[str, str] | None = None) -> None:
+        self.transform = etree.XSLT(etree.parse(str(STYLESHEET), _parser()))
+        given = PARAMETERS if parameters is None else parameters
+        self.parameters = {name: etree.XSLT.strparam(value) for name, value in given.items()}
+
+    def documents(self, data: bytes) -> Iterator[bytes]:
+        """Parse the batch, transform it, and serialise one UK CDS document per accepted item."""
+        document = etree.fromstring(data, _parser())
+        result = self.transform(document, **self.parameters).getroot()
+        for declaration in result:
+            yield etree.tostring(declaration, encoding="UTF-8", xml_declaration=True)
+
+
+def make_pipeline() -> Pipeline:
+    """The engine with the uk-cds parameters the benchmark uses."""
+    return Pipeline(parameters={TARGET: PARAMETERS})
+
+
+def engine_documents(
+    pipeline: Pipeline, stream: IO[bytes], source_name: str = "benchmark.xml"
+) -> Iterator[bytes]:
+    """(c) The gateway's translation, streamed chunk by chunk: UK CDS bytes per accepted item."""
+    for chunk in pipeline.iter_feed(FEED, stream, source_name=source_name):
+        for translated in pipeline.render(chunk, TARGET):
+            if translated.output is not None:
+                yield translated.output
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Contender:
+    """One way of producing the documents, with its timed rounds."""
+
+    key: str
+    label: str
+    run: Callable[[], Iterator[bytes]]
+    seconds: list[float]
+    documents: int = 0
+
+    def time_once(self) -> float:
+        started = time.perf_counter()
+        count = sum(1 for _ in self.run())
+        elapsed = time.perf_counter() - started
+        self.documents = count
+        return elapsed
+
+
+def run_alternated(contenders: Sequence[Contender], rounds: int) -> None:
+    """One warm-up of each, then ``rounds`` rounds a, b, c, a, b, c ..."""
+    for contender in contenders:
+        contender.time_once()
+    for _ in range(rounds):
+        for contender in contenders:
+            contender.seconds.append(contender.time_once())
+
+
+# -- memory ------------------------------------------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB (ru_maxrss is KiB on Linux)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if sys.platform == "darwin":  # macOS reports bytes
+        return peak / 1024 / 1024
+    return peak / 1024
+
+
+def rss_child(items: int) -> dict[str, float]:
+    """In this (child) process: write a batch to a file, stream it through the engine."""
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as folder:
+        path = Path(folder) / "batch.xml"
+        with path.open("wb") as out:
+            write_itmatt_batch(out, items, seed=SEED)
+        pipeline = make_pipeline()
+        started = time.perf_counter()
+        with path.open("rb") as stream:
+            documents = sum(1 for _ in engine_documents(pipeline, stream, path.name))
+        elapsed = time.perf_counter() - started
+    return {
+        "items": items,
+        "documents": documents,
+        "seconds": elapsed,
+        "rss_mb": peak_rss_mb(),
+    }
+
+
+def measure_rss(items: int) -> dict[str, float]:
+    """Run ``--rss-child ITEMS`` in a fresh interpreter and read its JSON answer."""
+    completed = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--rss-child", str(items)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(
+            f"The memory measurement for {items} items failed (exit {completed.returncode}): "
+            f"{completed.stderr.strip()[-2000:]}"
+        )
+    answer: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return answer
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+def _rate(items: int, seconds: float) -> float:
+    return items / seconds if seconds > 0 else float("inf")
+
+
+def benchmark(items: int, rounds: int, rss_items: tuple[int, int]) -> dict[str, object]:
+    """Run everything, print the table, and return the figures of the last line."""
+    data = itmatt_batch_bytes(items, seed=SEED)
+    pipeline = make_pipeline()
+    baseline = XsltBaseline()
+    contenders = [
+        Contender("floor", "(a) parse + serialise (floor)", lambda: floor_documents(data), []),
+        Contender("xslt", "(b) hand-written XSLT 1.0", lambda: baseline.documents(data), []),
+        Contender(
+            "engine",
+            "(c) gateway upu-itmatt -> uk-cds",
+            lambda: engine_documents(pipeline, io.BytesIO(data)),
+            [],
+        ),
+    ]
+    print(
+        f"Batch: {items:,} ITMATT items ({len(data) / 1e6:.1f} MB), seed {SEED}; "
+        f"{rounds} alternated round(s) after one warm-up; best round kept."
+    )
+    run_alternated(contenders, rounds)
+    best = {c.key: _rate(items, min(c.seconds)) for c in contenders}
+    print(f"{'':36} {'best items/s':>13} {'median items/s':>15} {'documents':>10}")
+    for contender in contenders:
+        median = _rate(items, statistics.median(contender.seconds))
+        print(
+            f"{contender.label:36} {best[contender.key]:13,.0f} {median:15,.0f} "
+            f"{contender.documents:10,}"
+        )
+    xslt, engine = contenders[1], contenders[2]
+    if xslt.documents != engine.documents:
+        print(
+            f"Note: the XSLT baseline wrote {xslt.documents:,} documents and the engine "
+            f"{engine.documents:,}: the engine validates its output and refuses what fails "
+            "(the baseline does not validate; see benchmarks/README.md)."
+        )
+    ratio = best["engine"] / best["xslt"]
+    print(f"engine / xslt: {ratio:.3f}")
+    large, small = rss_items
+    memory = {count: measure_rss(count) for count in (large, small)}
+    for count, answer in memory.items():
+        print(
+            f"peak RSS streaming {count:,} items through (c): {answer['rss_mb']:.1f} MB "
+            f"({answer['documents']:,.0f} documents, {_rate(count, answer['seconds']):,.0f} items/s)"
+        )
+    return {
+        "floor_items_per_s": round(best["floor"], 1),
+        "xslt_items_per_s": round(best["xslt"], 1),
+        "engine_items_per_s": round(best["engine"], 1),
+        "engine_vs_xslt": round(ratio, 3),
+        "rss_mb_100k": round(memory[large]["rss_mb"], 1),
+        "rss_mb_20k": round(memory[small]["rss_mb"], 1),
+        "items": items,
+        "rounds": rounds,
+        "rss_items": [large, small],
+        "statistic": "best",
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--items", type=int, default=10_000, help="items in the timed batch")
+    parser.add_argument("--rounds", type=int, default=3, help="alternated rounds of each")
+    parser.add_argument(
+        "--quick", action="store_true", help="300 items, 1 round, 5k items for memory (smoke)"
+    )
+    parser.add_argument("--rss-child", type=int, metavar="ITEMS", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.rss_child is not None:
+        print(json.dumps(rss_child(args.rss_child)))
+        return 0
+    if args.quick:
+        figures = benchmark(300, 1, (5_000, 1_000))
+    else:
+        if args.items < 1 or args.rounds < 1:
+            parser.error("--items and --rounds take a number of at least 1.")
+        figures = benchmark(args.items, args.rounds, (100_000, 20_000))
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Delivery to customs endpoints: transports, the retry policy, circuit breakers, workers."""

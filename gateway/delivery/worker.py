@@ -1,0 +1,289 @@
+"""The outbox worker of one endpoint: claim due deliveries, send them, record every attempt.
+
+Bounded concurrency (at most ``concurrency`` deliveries in flight), retries timed by the pure
+``RetryPolicy``, a ``CircuitBreaker`` that stops sending to an endpoint that keeps failing, and
+an ``Idempotency-Key`` header on every request so the endpoint sees each declaration once even
+when the gateway retries. Claiming increments the attempt count and sets a lease in the store
+in one step, so a crash loses no attempt count and an in-flight delivery of a crashed
+instance is sent again once its lease runs out (at least once; the endpoint dedups).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import structlog
+
+from gateway.delivery.breaker import CircuitBreaker, CircuitState
+from gateway.delivery.retry import FailureKind, RetryPolicy, classify_status, parse_retry_after
+from gateway.delivery.transport import Transport, TransportRequest, TransportResponse
+from gateway.errors import GatewayError, TransientDeliveryError
+from gateway.store.base import AttemptOutcome, AttemptResult, ClaimedDelivery, MessageStore
+
+log = structlog.get_logger("gateway.delivery")
+
+ReceiptHandler = Callable[[str, ClaimedDelivery, TransportResponse], Awaitable[None]]
+
+
+class DeliveryObserver(Protocol):
+    """Told about every finished attempt (metrics)."""
+
+    def attempt_finished(
+        self, endpoint: str, outcome: AttemptOutcome, duration: float, since_enqueued: float
+    ) -> None: ...
+
+
+class EndpointWorker:
+    """Delivers the outbox of one endpoint until stopped."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        store: MessageStore,
+        transport: Transport,
+        *,
+        policy: RetryPolicy,
+        breaker: CircuitBreaker,
+        timeout: float = 10.0,
+        concurrency: int = 8,
+        batch_size: int = 64,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        on_receipt: ReceiptHandler | None = None,
+        observer: DeliveryObserver | None = None,
+        idle_poll: float = 1.0,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.store = store
+        self.transport = transport
+        self.policy = policy
+        self.breaker = breaker
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self.batch_size = batch_size
+        self.lease_seconds = timeout * 2 + 5
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._on_receipt = on_receipt
+        self._observer = observer
+        self._idle_poll = idle_poll
+        self._wake = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def circuit(self) -> CircuitState:
+        return self.breaker.state
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def start(self) -> None:
+        """Start delivering in the background."""
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self.run(), name=f"deliver-{self.name}")
+
+    def wake(self) -> None:
+        """New deliveries are waiting: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming; let deliveries in flight finish for up to ``grace`` seconds."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._in_flight:
+            _done, pending = await asyncio.wait(self._in_flight, timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+
+    async def run(self) -> None:
+        """Claim and send until stopped."""
+        while not self._stopping:
+            try:
+                claimed = await self._claim()
+            except GatewayError as exc:
+                log.error("delivery.claim_failed", endpoint=self.name, error=str(exc))
+                await self._pause(self._idle_poll)
+                continue
+            for delivery in claimed:
+                task = asyncio.create_task(self._deliver(delivery))
+                self._in_flight.add(task)
+                task.add_done_callback(self._finished)
+            if not claimed:
+                await self._pause(await self._idle_wait())
+
+    async def _claim(self) -> list[ClaimedDelivery]:
+        free = self.concurrency - len(self._in_flight)
+        state = self.breaker.state
+        if free <= 0 or state is CircuitState.OPEN:
+            return []
+        limit = min(free, self.batch_size)
+        if state is CircuitState.HALF_OPEN:
+            if not self.breaker.allow():
+                return []
+            limit = 1
+        claimed = await self.store.claim_deliveries(
+            self.name, limit, self.lease_seconds, self._clock()
+        )
+        if state is CircuitState.HALF_OPEN and not claimed:
+            self.breaker.cancel_trial()
+        return claimed
+
+    async def _idle_wait(self) -> float:
+        if self.breaker.state is CircuitState.OPEN:
+            return max(self.breaker.retry_in(), 0.01)
+        if len(self._in_flight) >= self.concurrency:
+            return self._idle_poll
+        try:
+            due = await self.store.next_due(self.name)
+        except GatewayError:
+            return self._idle_poll
+        if due is None:
+            return self._idle_poll
+        return min(self._idle_poll, max(due - self._clock(), 0.005))
+
+    async def _pause(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._wake.set()
+
+    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+        started = self._clock()
+        request = TransportRequest(
+            self.url,
+            delivery.body,
+            {
+                "Content-Type": delivery.content_type,
+                "Idempotency-Key": delivery.idempotency_key,
+                "X-Gateway-Attempt": str(delivery.attempt),
+            },
+            self.timeout,
+        )
+        response: TransportResponse | None = None
+        kind: FailureKind | None
+        retry_after: float | None = None
+        try:
+            response = await self.transport.send(request)
+            kind = classify_status(response.status)
+            detail = None if kind is None else _reason(response)
+            if response.status == 429 or response.status >= 500:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), started)
+        except TransientDeliveryError as exc:
+            kind, detail = FailureKind.TRANSIENT, str(exc)
+        finished = self._clock()
+        status = response.status if response is not None else None
+        if kind is None:
+            self.breaker.record_success()
+            result = AttemptResult(
+                delivery.delivery_id,
+                delivery.attempt,
+                AttemptOutcome.DELIVERED,
+                started,
+                finished,
+                status,
+            )
+        else:
+            if kind is FailureKind.TRANSIENT:
+                self.breaker.record_failure()
+            result = self._failed(delivery, kind, detail, started, finished, status, retry_after)
+        try:
+            await self.store.finish_attempt(result)
+        except GatewayError as exc:
+            log.error(
+                "delivery.record_failed",
+                endpoint=self.name,
+                delivery=delivery.delivery_id,
+                error=str(exc),
+            )
+            return
+        log.info(
+            "delivery.attempt",
+            endpoint=self.name,
+            item_id=delivery.item_id,
+            delivery=delivery.delivery_id,
+            attempt=delivery.attempt,
+            outcome=result.outcome.value,
+            status=status,
+            detail=result.detail,
+        )
+        if self._observer is not None:
+            self._observer.attempt_finished(
+                self.name, result.outcome, finished - started, finished - delivery.first_enqueued_at
+            )
+        if result.outcome is AttemptOutcome.DELIVERED and response is not None and self._on_receipt:
+            try:
+                await self._on_receipt(self.name, delivery, response)
+            except GatewayError as exc:
+                log.warning("delivery.receipt_unreadable", endpoint=self.name, error=str(exc))
+
+    def _failed(
+        self,
+        delivery: ClaimedDelivery,
+        kind: FailureKind,
+        detail: str | None,
+        started: float,
+        finished: float,
+        status: int | None,
+        retry_after: float | None,
+    ) -> AttemptResult:
+        age = finished - delivery.first_enqueued_at
+        delay = self.policy.next_delay(
+            delivery.attempt, kind, self._rng, age=age, retry_after=retry_after
+        )
+        if delay is None:
+            why = self.policy.give_up_reason(delivery.attempt, kind, age)
+            return AttemptResult(
+                delivery.delivery_id,
+                delivery.attempt,
+                AttemptOutcome.DEAD,
+                started,
+                finished,
+                status,
+                f"Gave up delivering to {self.name}: {why}. Last error: {detail}",
+            )
+        return AttemptResult(
+            delivery.delivery_id,
+            delivery.attempt,
+            AttemptOutcome.RETRY,
+            started,
+            finished,
+            status,
+            detail,
+            next_attempt_at=finished + delay,
+        )
+
+
+def _reason(response: TransportResponse) -> str:
+    """The endpoint's own reason for refusing, from a problem JSON or the first of its text."""
+    text = response.body.decode("utf-8", errors="replace").strip()
+    with contextlib.suppress(ValueError):
+        data = json.loads(text)
+        if isinstance(data, dict):
+            for key in ("detail", "reason", "message", "title"):
+                if isinstance(data.get(key), str):
+                    text = data[key]
+                    break
+    text = " ".join(text.split())[:300]
+    return f"HTTP {response.status}" + (f": {text}" if text else "")

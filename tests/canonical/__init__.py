@@ -1,0 +1,1 @@
+"""Tests of the canonical model: WCO IDs, structure, XML and JSON forms, schemas."""
