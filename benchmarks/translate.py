@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -93,7 +93,11 @@ class XsltBaseline:
     def __init__(self, parameters: dict[str, str] | None = None) -> None:
         self.transform = etree.XSLT(etree.parse(str(STYLESHEET), _parser()))
         given = PARAMETERS if parameters is None else parameters
-        self.parameters = {name: etree.XSLT.strparam(value) for name, value in given.items()}
+        # Any: lxml's stubs type **kwargs of XSLT.__call__ so that a dict of params clashes
+        # with its profile_run flag.
+        self.parameters: dict[str, Any] = {
+            name: etree.XSLT.strparam(value) for name, value in given.items()
+        }
 
     def documents(self, data: bytes) -> Iterator[bytes]:
         """Parse the batch, transform it, and serialise one UK CDS document per accepted item."""

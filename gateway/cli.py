@@ -20,6 +20,8 @@ from gateway.errors import ConfigurationError, GatewayError, MappingError
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
 Handler = Callable[[argparse.Namespace], int]
+PASSTHROUGH = ("serve", "simulate", "demo")
+"""Commands that parse their own options (their arguments are handed over as they are)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,8 +123,13 @@ def _lazy(module: str, function: str) -> Handler:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
-    arguments = parser.parse_args(argv)
-    handler: Handler | None = getattr(arguments, "handler", None)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in PASSTHROUGH and not {"-h", "--help"} & set(words[1:2]):
+        arguments = argparse.Namespace(args=words[1:])
+        handler: Handler | None = _lazy("gateway.commands.service", words[0])
+    else:
+        arguments = parser.parse_args(words)
+        handler = getattr(arguments, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE

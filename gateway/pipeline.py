@@ -194,7 +194,7 @@ class Pipeline:
         item_path = _simple_path(spec.for_each, spec.namespaces)
         if item_path is None:
             root = parse_xml(stream.read(self.max_bytes + 1), source_name, max_bytes=self.max_bytes)
-            check_root(root.tag, expected_root, source_name, spec.name)
+            check_root(root.tag, expected_root, source_name, spec.name, line=root.sourceline)
             yield whole_document(root)
             return
         yield from stream_chunks(

@@ -13,6 +13,7 @@ class.
 
 from pydantic import BaseModel, Field
 
+from gateway.canonical.ecommerce import ECOMMERCE_ORIGIN, ECommerce, Order, Payment, Platform
 from gateway.canonical.parties import (
     Address,
     Agent,
@@ -27,6 +28,17 @@ from gateway.canonical.parties import (
     Importer,
     Party,
     Seller,
+)
+from gateway.canonical.transport import (
+    NOT_IN_CDS,
+    ArrivalTransportMeans,
+    BorderTransportMeans,
+    DepartureTransportMeans,
+    GoodsLocation,
+    Itinerary,
+    LoadingLocation,
+    TransportContractDocument,
+    UnloadingLocation,
 )
 from gateway.canonical.values import (
     CANONICAL_CONFIG,
@@ -92,13 +104,9 @@ __all__ = [
     "UnloadingLocation",
 ]
 
-_NOT_IN_CDS = "a project extension, not in the UK CDS profile of the WCO Data Model"
-_ECOMMERCE = (
-    "from the WCO E-Commerce Framework of Standards data set; a project extension, not in the "
-    "UK CDS profile of the WCO Data Model"
-)
+_NOT_IN_CDS = NOT_IN_CDS
+_ECOMMERCE = ECOMMERCE_ORIGIN
 
-_Address = Address
 _Agent = Agent
 _Buyer = Buyer
 _Carrier = Carrier
@@ -130,124 +138,6 @@ class AdditionalInformation(BaseModel):
     StatementCode: Text | None = element("code", "226", "Additional statement code")
     StatementDescription: Text | None = element("text", "225", "Additional statement text")
     StatementTypeCode: Text | None = element("code", "369", "Additional statement type")
-
-
-class BorderTransportMeans(BaseModel):
-    """WCO DM class 15A BorderTransportMeans: the means of transport crossing the border."""
-
-    model_config = CANONICAL_CONFIG
-
-    Name: Text | None = element(
-        "text", "T005", "Identification of means of transport crossing the border"
-    )
-    ID: Text | None = element(
-        "id", "T006", "Identification of means of transport crossing the border, coded"
-    )
-    IdentificationTypeCode: Text | None = element(
-        "code",
-        "T018",
-        "Type of identification of means of transport crossing the border, coded",
-    )
-    TypeCode: Text | None = element(
-        "code", "T010", "Type of means of transport crossing the border, coded"
-    )
-    RegistrationNationalityCode: Text | None = element(
-        "code", "T014", "Nationality of means of transport crossing the border, coded"
-    )
-    ModeCode: Text | None = element("code", "T022", "Mode of transport crossing the border, coded")
-
-
-class ArrivalTransportMeans(BaseModel):
-    """WCO DM class 10A ArrivalTransportMeans: the means of transport at arrival."""
-
-    model_config = CANONICAL_CONFIG
-
-    Name: Text | None = element("text", "T001", "Identification of means of transport at arrival")
-    ID: Text | None = element(
-        "id", "T002", "Identification of means of transport at arrival, coded"
-    )
-    IdentificationTypeCode: Text | None = element(
-        "code", "T034", "Type of identification of means of transport at arrival, coded"
-    )
-    TypeCode: Text | None = element("code", "T008", "Type of means of transport at arrival, coded")
-    ModeCode: Text | None = element("code", "T020", "Mode of transport at arrival, coded")
-
-
-class DepartureTransportMeans(BaseModel):
-    """WCO DM class 46A DepartureTransportMeans: the means of transport at departure."""
-
-    model_config = CANONICAL_CONFIG
-
-    Name: Text | None = element("text", "T003", "Identification of means of transport at departure")
-    ID: Text | None = element(
-        "id", "T004", "Identification of means of transport at departure, coded"
-    )
-    IdentificationTypeCode: Text | None = element(
-        "code", "T029", "Type of identification of means of transport at departure, coded"
-    )
-    TypeCode: Text | None = element(
-        "code", "T009", "Type of means of transport at departure, coded"
-    )
-    ModeCode: Text | None = element("code", "T021", "Mode of transport at departure, coded")
-
-
-class GoodsLocation(BaseModel):
-    """WCO DM class 64A GoodsLocation: where the goods can be examined."""
-
-    model_config = CANONICAL_CONFIG
-
-    Name: Text | None = element("text", "L016", "Location of goods")
-    ID: Text | None = element("id", "L017", "Location of goods, coded")
-    TypeCode: Text | None = element("code", "L110", "Location of goods type, coded")
-    Address: _Address | None = group("04A", "Address")
-
-
-class LoadingLocation(BaseModel):
-    """WCO DM class 83A LoadingLocation: the place of loading."""
-
-    model_config = CANONICAL_CONFIG
-
-    Name: Text | None = element("text", "L009", "Place of loading")
-    ID: Text | None = element("id", "L010", "Place of loading, coded")
-
-
-class UnloadingLocation(BaseModel):
-    """The place of unloading (a project extension)."""
-
-    model_config = CANONICAL_CONFIG
-
-    Name: Text | None = element(
-        "text", None, None, f"Name of the place of unloading; {_NOT_IN_CDS}."
-    )
-    ID: Text | None = element(
-        "id", None, None, f"Code of the place of unloading (e.g. UN/LOCODE); {_NOT_IN_CDS}."
-    )
-
-
-class Itinerary(BaseModel):
-    """WCO DM class 81A Itinerary: a country the consignment passes through."""
-
-    model_config = CANONICAL_CONFIG
-
-    SequenceNumeric: int | None = element("integer", "006", "Sequence number")
-    RoutingCountryCode: Text | None = element("code", "064", "Country(ies ) of routing, coded")
-
-
-class TransportContractDocument(BaseModel):
-    """A transport document: postal item identifier, house or master waybill (an extension)."""
-
-    model_config = CANONICAL_CONFIG
-
-    ID: Text | None = element(
-        "id",
-        None,
-        None,
-        "Number of the transport document: S10 postal item identifier, house or master "
-        f"waybill number; {_NOT_IN_CDS}.",
-    )
-    TypeCode: Text | None = element(
-        "code", None, None, f"Type of the transport document, coded; {_NOT_IN_CDS}."
-    )
 
 
 class Packaging(BaseModel):
@@ -529,59 +419,6 @@ class GoodsShipment(BaseModel):
     GovernmentAgencyGoodsItem: list[_GovernmentAgencyGoodsItem] = group(
         "68A", "GovernmentAgencyGoodsItem", repeating=True
     )
-
-
-class Platform(BaseModel):
-    """The e-commerce platform (marketplace) the goods were sold on (an extension)."""
-
-    model_config = CANONICAL_CONFIG
-
-    ID: Text | None = element("id", None, None, f"Identifier of the platform; {_ECOMMERCE}.")
-    Name: Text | None = element("text", None, None, f"Name of the platform; {_ECOMMERCE}.")
-    URI: Text | None = element("uri", None, None, f"Web address of the platform; {_ECOMMERCE}.")
-
-
-class Order(BaseModel):
-    """The e-commerce order the goods were bought with (an extension)."""
-
-    model_config = CANONICAL_CONFIG
-
-    ID: Text | None = element("id", None, None, f"Order number on the platform; {_ECOMMERCE}.")
-    IssueDateTime: DateTimeText | None = element(
-        "datetime", None, None, f"When the order was placed; {_ECOMMERCE}."
-    )
-
-
-class Payment(BaseModel):
-    """The payment of the e-commerce order (an extension)."""
-
-    model_config = CANONICAL_CONFIG
-
-    TransactionID: Text | None = element(
-        "id", None, None, f"Payment transaction identifier; {_ECOMMERCE}."
-    )
-    PaidAmount: Amount | None = element(
-        "amount", None, None, f"Amount paid by the buyer; {_ECOMMERCE}."
-    )
-    MethodCode: Text | None = element("code", None, None, f"Payment method, coded; {_ECOMMERCE}.")
-    ProviderName: Text | None = element(
-        "text", None, None, f"Name of the payment provider; {_ECOMMERCE}."
-    )
-
-
-_Order = Order
-_Payment = Payment
-_Platform = Platform
-
-
-class ECommerce(BaseModel):
-    """E-commerce transaction data: platform, order and payment (an extension)."""
-
-    model_config = CANONICAL_CONFIG
-
-    Platform: _Platform | None = group(None, None, f"The selling platform; {_ECOMMERCE}.")
-    Order: _Order | None = group(None, None, f"The order; {_ECOMMERCE}.")
-    Payment: _Payment | None = group(None, None, f"The payment of the order; {_ECOMMERCE}.")
 
 
 _BorderTransportMeans = BorderTransportMeans

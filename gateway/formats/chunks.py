@@ -62,14 +62,19 @@ def describe_name(clark: str) -> str:
     return f"'{clark}' in no namespace"
 
 
-def check_root(found: str, expected: str | None, source_name: str, feed: str) -> None:
+def check_root(
+    found: str, expected: str | None, source_name: str, feed: str, *, line: int | None = None
+) -> None:
     """InputError when the document element is not the one the feed mapping expects."""
     if expected is not None and found != expected:
+        where = f" on line {line}" if line else ""
         message = (
-            f"{source_name} has the root element {describe_name(found)}, but the feed '{feed}' "
-            f"expects {describe_name(expected)}."
+            f"{source_name} has the root element {describe_name(found)}{where}, but the feed "
+            f"'{feed}' expects {describe_name(expected)}."
         )
-        raise InputError(message, [input_problem(source_name, message, line=1, code="xml.root")])
+        raise InputError(
+            message, [input_problem(source_name, message, line=line, code="xml.root")]
+        )
 
 
 def stream_chunks(
@@ -83,11 +88,11 @@ def stream_chunks(
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[SourceChunk]:
     """Yield chunks of ``chunk_size`` items (``item_path``: child names from the root, Clark form)."""
-    head = stream.read(HEAD_BYTES)
+    reader = _CountingReader(stream, source_name, max_bytes, 0)
+    head = reader.read(HEAD_BYTES)  # counted too: a small limit applies to a small message
     if not head:
         message = f"{source_name} is empty; a message needs at least its root element."
         raise InputError(message, [input_problem(source_name, message, code="input.empty")])
-    reader = _CountingReader(stream, source_name, max_bytes, len(head))
     events = iter_xml_events(reader, source_name, head)  # type: ignore[arg-type]
     depth_path: list[str] = []
     document_root: etree._Element | None = None
@@ -100,7 +105,7 @@ def stream_chunks(
         if event.kind == "start":
             if document_root is None:
                 document_root = element
-                check_root(element.tag, root, source_name, feed)
+                check_root(element.tag, root, source_name, feed, line=element.sourceline)
                 continue
             depth_path.append(element.tag)
             continue

@@ -61,7 +61,7 @@ def _new_child(parent: etree._Element, key: str) -> etree._Element:
     name, odd = element_name(key)
     child = etree.SubElement(parent, name)
     if odd is not None:
-        child.set("key", odd)
+        child.set("key", _clean(odd))
     return child
 
 
@@ -91,11 +91,12 @@ class _Object:
         self.pairs = pairs
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _clean(text: str) -> str:
-    """Text XML can hold: control characters (invalid in XML 1.0) are removed."""
+    """Text XML can hold: control characters and lone surrogates (invalid in XML 1.0) are
+    removed."""
     return _CONTROL.sub("", text)
 
 
@@ -125,6 +126,11 @@ def parse_json(
         )
         raise InputError(
             message, [input_problem(source_name, message, line=exc.lineno, code="json.syntax")]
+        ) from exc
+    except ValueError as exc:  # NaN / Infinity, refused by _refuse_constant
+        message = f"{source_name} is not valid JSON: {exc}."
+        raise InputError(
+            message, [input_problem(source_name, message, code="json.syntax")]
         ) from exc
     except RecursionError as exc:
         message = f"{source_name} nests JSON too deeply to read."

@@ -63,6 +63,22 @@ def refuse_doctype(head: bytes, source_name: str) -> None:
         )
 
 
+def refuse_parsed_doctype(root: etree._Element, source_name: str) -> None:
+    """Raise InputError when a parsed document has a DOCTYPE that ``refuse_doctype`` missed.
+
+    ``refuse_doctype`` reads only the first bytes; a prologue padded past them (a long
+    comment) would otherwise carry a DOCTYPE through. Entities are never expanded either way,
+    but a document type declaration is refused wherever it is.
+    """
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.system_url:
+        message = (
+            f"{source_name} declares a DOCTYPE; document type declarations and entities are "
+            "refused because they can read local files or expand without bound."
+        )
+        raise InputError(message, [input_problem(source_name, message, code="xml.doctype")])
+
+
 def _syntax_error(source_name: str, exc: etree.XMLSyntaxError) -> InputError:
     line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else None
     reason = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc).rstrip(".")
@@ -97,7 +113,23 @@ def parse_xml(
     if root is None:
         message = f"{source_name} holds no XML element."
         raise InputError(message, [input_problem(source_name, message, code="xml.syntax")])
+    refuse_parsed_doctype(root, source_name)
+    _check_depth(root, source_name)
     return root
+
+
+def _too_deep(source_name: str) -> InputError:
+    message = f"{source_name} nests elements more than {MAX_DEPTH} levels deep."
+    return InputError(message, [input_problem(source_name, message, code="xml.too-deep")])
+
+
+def _check_depth(root: etree._Element, source_name: str) -> None:
+    """Raise InputError when a parsed tree nests deeper than MAX_DEPTH (as streaming does)."""
+    depth = 0
+    for event, _element in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth > MAX_DEPTH:
+            raise _too_deep(source_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +157,7 @@ def iter_xml_events(stream: IO[bytes], source_name: str, head: bytes) -> Iterato
     )
     depth = 0
     data = head
+    checked = False
     try:
         while True:
             if data:
@@ -133,12 +166,12 @@ def iter_xml_events(stream: IO[bytes], source_name: str, head: bytes) -> Iterato
                 parser.close()
             for event, element in parser.read_events():
                 if event == "start":
+                    if not checked:
+                        refuse_parsed_doctype(element, source_name)
+                        checked = True
                     depth += 1
                     if depth > MAX_DEPTH:
-                        message = f"{source_name} nests elements more than {MAX_DEPTH} levels deep."
-                        raise InputError(
-                            message, [input_problem(source_name, message, code="xml.too-deep")]
-                        )
+                        raise _too_deep(source_name)
                 else:
                     depth -= 1
                 yield StreamEvent(event, element)  # type: ignore[arg-type]

@@ -402,15 +402,6 @@ def compile_response_mapping(data: Any, file: str) -> ResponseMapping:
     functions: dict[str, _Function] = {}
     if isinstance(functions_block, LineDict) and functions_block:
         for code, value in functions_block.items():
-            if not isinstance(code, str):
-                compiler.issue(
-                    functions_block,
-                    str(code),
-                    f"functions.{code}",
-                    f'the function code {code!r} must be quoted ("09"), or YAML reads '
-                    "it as a number and loses its leading zero.",
-                )
-                continue
             meaning = compiler.function(str(code), value, functions_block)
             if meaning is not None:
                 functions[str(code)] = meaning

@@ -35,7 +35,7 @@ def load_message(conn: sqlite3.Connection, message_id: str) -> MessageView | Non
 def load_items(conn: sqlite3.Connection, where: str, values: tuple[Any, ...]) -> list[ItemView]:
     """Items matching ``where`` (over ``items i``), each with transitions, deliveries, responses."""
     rows = conn.execute(
-        "SELECT i.item_id, i.message_id, m.feed, i.idx, i.declaration_id, i.consignment_id, "
+        "SELECT i.item_id, i.message_id, m.feed, m.sender, i.idx, i.declaration_id, i.consignment_id, "
         "i.state, i.problems, i.route_rules, i.updated_at "
         f"FROM items i JOIN messages m ON m.message_id = i.message_id WHERE {where} "
         "ORDER BY m.received_at, i.idx",
@@ -80,13 +80,14 @@ def load_items(conn: sqlite3.Connection, where: str, values: tuple[Any, ...]) ->
             item_id=row[0],
             message_id=row[1],
             feed=row[2],
-            index=row[3],
-            declaration_id=row[4],
-            consignment_id=row[5],
-            state=row[6],
-            problems=tuple(json.loads(row[7])),
-            route_rules=tuple(json.loads(row[8])),
-            updated_at=row[9],
+            sender=row[3],
+            index=row[4],
+            declaration_id=row[5],
+            consignment_id=row[6],
+            state=row[7],
+            problems=tuple(json.loads(row[8])),
+            route_rules=tuple(json.loads(row[9])),
+            updated_at=row[10],
             transitions=tuple(transitions[row[0]]),
             deliveries=tuple(deliveries[row[0]]),
             attempts=tuple(attempts[row[0]]),

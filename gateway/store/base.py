@@ -210,6 +210,7 @@ class ItemView:
     item_id: str
     message_id: str
     feed: str
+    sender: str
     index: int
     declaration_id: str
     consignment_id: str | None

@@ -41,6 +41,7 @@ def bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("benchmark_translate", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being built
     spec.loader.exec_module(module)
     return module
 
@@ -52,7 +53,11 @@ def shape(document: bytes) -> Shape:
     """
     root = etree.fromstring(document)
     return [
-        (str(element.tag), tuple(sorted(element.attrib.items())), (element.text or "").strip())
+        (
+            str(element.tag),
+            tuple(sorted((str(name), str(value)) for name, value in element.attrib.items())),
+            (element.text or "").strip(),
+        )
         for element in root.iter()
         if isinstance(element.tag, str)
     ]
