@@ -71,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     translate.add_argument(
         "--max-bytes", type=int, default=None, metavar="N", help="largest input accepted"
     )
+    translate.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="a reference document the feed mapping reads, e.g. master=MAWB.xml",
+    )
     translate.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     translate.set_defaults(handler=_lazy("gateway.commands.translate", "run"))
 

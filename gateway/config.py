@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gateway.errors import ConfigurationError
 from gateway.resources import bundled_mappings_dir
@@ -34,6 +41,8 @@ class ServerConfig(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    pipeline_threads: int = Field(default=2, ge=1, le=64)
+    """Threads translating messages (lxml does most of its work outside the GIL)."""
 
 
 class StorageConfig(_Section):
@@ -43,6 +52,9 @@ class StorageConfig(_Section):
     group_commit_max: int = Field(default=512, ge=1)
     """Most write requests committed together in one transaction (one fsync)."""
     reader_threads: int = Field(default=2, ge=1, le=32)
+    release_leases_at_start: bool = True
+    """Resend deliveries left in flight by a crash at once; set false when several gateway
+    processes share one database (their leases then run out instead)."""
 
 
 class LimitsConfig(_Section):
@@ -80,6 +92,8 @@ class EndpointConfig(_Section):
     retry: RetryConfig = RetryConfig()
     breaker: BreakerConfig = BreakerConfig()
     response_mode: Literal["callback", "poll"] = "callback"
+    response_kind: str | None = None
+    """The response mapping (``mappings/responses/<kind>.yaml``); None means the target's."""
     poll_url: str | None = None
     poll_interval_seconds: float = Field(default=5.0, gt=0)
 
@@ -87,9 +101,14 @@ class EndpointConfig(_Section):
     def _poll_needs_url(self) -> EndpointConfig:
         if self.response_mode == "poll" and not self.poll_url:
             raise ValueError("response_mode 'poll' needs a poll_url to poll")
-        if not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"url '{self.url}' must start with http:// or https://")
         return self
+
+    @field_validator("url", "poll_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"'{value}' must start with http:// or https://")
+        return value
 
 
 class PartnerConfig(_Section):

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from lxml import etree
 
 from gateway.canonical import CANONICAL_NS
 from gateway.errors import ConfigurationError, GatewayError, InputError, MappingError
 from gateway.formats.chunks import SourceChunk, check_root, stream_chunks, whole_document
+from gateway.formats.json_schema import element_at, is_json_schema, json_schema_errors
 from gateway.formats.json_tree import parse_json
 from gateway.formats.xml import DEFAULT_MAX_BYTES, parse_xml
 from gateway.mapping.catalog import CompiledMapping, MappingCatalog
@@ -35,6 +36,7 @@ from gateway.mapping.markers import (
     problem_from_marker,
 )
 from gateway.mapping.paths import tokenize
+from gateway.mapping.references import bound_references
 from gateway.problems import Problem, Severity
 from gateway.translation import TranslatedDeclaration, TranslationResult
 
@@ -153,15 +155,69 @@ class Pipeline:
     # -- reading feeds -------------------------------------------------------------------------
 
     def iter_feed(
-        self, feed: str, stream: IO[bytes], *, source_name: str = "<message>", trace: bool = False
+        self,
+        feed: str,
+        stream: IO[bytes],
+        *,
+        source_name: str = "<message>",
+        trace: bool = False,
+        references: Mapping[str, bytes] | None = None,
     ) -> Iterator[_Chunk]:
-        """Chunks of canonical declarations; InputError when the message cannot be read at all."""
+        """Chunks of canonical declarations; InputError when the message cannot be read at all.
+
+        ``references`` are the reference documents the feed mapping declares (name -> bytes,
+        e.g. ``{"master": xfwb}``), read by its rules as ``$ref-NAME``; see
+        ``gateway.mapping.references``.
+        """
         mapping = self.feed_mapping(feed)
-        for source in self._source_chunks(mapping, stream, source_name):
-            yield self._map_chunk(mapping, source, source_name, trace=trace)
+        documents = self._reference_documents(mapping, references or {})
+        for source, structural in self._source_chunks(mapping, stream, source_name):
+            yield self._map_chunk(
+                mapping,
+                source,
+                source_name,
+                trace=trace,
+                references=documents,
+                structural=structural,
+            )
+
+    def _reference_documents(
+        self, mapping: CompiledMapping, references: Mapping[str, bytes]
+    ) -> dict[str, etree._Element]:
+        """Parse the reference documents given for a run (hardened parser, root checked)."""
+        declared = mapping.spec.references
+        unknown = sorted(set(references) - set(declared))
+        if unknown:
+            takes = ", ".join(sorted(declared)) or "none"
+            raise ConfigurationError(
+                f"The feed '{mapping.name}' takes no reference document named "
+                f"{', '.join(repr(name) for name in unknown)}; the reference documents it takes "
+                f"are: {takes}."
+            )
+        documents: dict[str, etree._Element] = {}
+        for name, data in references.items():
+            reference = declared[name]
+            spec = self.feed_mapping(reference.feed).spec
+            source_name = f"the reference document '{name}'"
+            if spec.input_format == "json":
+                documents[name] = parse_json(data, source_name, max_bytes=self.max_bytes)
+                continue
+            root = parse_xml(data, source_name, max_bytes=self.max_bytes)
+            expected = _clark(spec.root, spec.namespaces) if spec.root else None
+            check_root(
+                root.tag, expected, source_name, reference.feed, line=cast("int | None", root.sourceline)
+            )
+            documents[name] = root
+        return documents
 
     def read_feed(
-        self, feed: str, data: bytes, *, source_name: str = "<message>", trace: bool = False
+        self,
+        feed: str,
+        data: bytes,
+        *,
+        source_name: str = "<message>",
+        trace: bool = False,
+        references: Mapping[str, bytes] | None = None,
     ) -> FeedResult:
         """Read a whole message; problems that refuse it as a whole are returned, not raised."""
         declarations: list[CanonicalDeclaration] = []
@@ -169,7 +225,11 @@ class Pipeline:
         message_id: str | None = None
         try:
             for chunk in self.iter_feed(
-                feed, io.BytesIO(data), source_name=source_name, trace=trace
+                feed,
+                io.BytesIO(data),
+                source_name=source_name,
+                trace=trace,
+                references=references,
             ):
                 declarations.extend(chunk.declarations)
                 unmapped |= chunk.unmapped
@@ -182,22 +242,27 @@ class Pipeline:
 
     def _source_chunks(
         self, mapping: CompiledMapping, stream: IO[bytes], source_name: str
-    ) -> Iterator[SourceChunk]:
+    ) -> Iterator[tuple[SourceChunk, dict[int, list[Problem]] | None]]:
+        """Source chunks, each with its structural problems when they were found while reading
+        (JSON Schema), or None when the chunk is still to be validated (XSD)."""
         spec = mapping.spec
         if spec.input_format == "json":
-            root = parse_json(
-                stream.read(self.max_bytes + 1), source_name, max_bytes=self.max_bytes
-            )
-            yield whole_document(root)
+            data = stream.read(self.max_bytes + 1)
+            root = parse_json(data, source_name, max_bytes=self.max_bytes)
+            source = whole_document(root)
+            if spec.input_schema and is_json_schema(spec.input_schema):
+                yield source, _json_schema_problems(mapping, source, data, source_name)
+            else:
+                yield source, None
             return
         expected_root = _clark(spec.root, spec.namespaces) if spec.root else None
         item_path = _simple_path(spec.for_each, spec.namespaces)
         if item_path is None:
             root = parse_xml(stream.read(self.max_bytes + 1), source_name, max_bytes=self.max_bytes)
-            check_root(root.tag, expected_root, source_name, spec.name, line=root.sourceline)
-            yield whole_document(root)
+            check_root(root.tag, expected_root, source_name, spec.name, line=cast("int | None", root.sourceline))
+            yield whole_document(root), None
             return
-        yield from stream_chunks(
+        for chunk in stream_chunks(
             stream,
             source_name,
             feed=spec.name,
@@ -205,15 +270,25 @@ class Pipeline:
             item_path=item_path,
             chunk_size=self.chunk_size,
             max_bytes=self.max_bytes,
-        )
+        ):
+            yield chunk, None
 
     def _map_chunk(
-        self, mapping: CompiledMapping, source: SourceChunk, source_name: str, *, trace: bool
+        self,
+        mapping: CompiledMapping,
+        source: SourceChunk,
+        source_name: str,
+        *,
+        trace: bool,
+        references: Mapping[str, etree._Element] | None = None,
+        structural: dict[int, list[Problem]] | None = None,
     ) -> _Chunk:
-        structural = self._feed_schema_problems(mapping, source, source_name)
+        if structural is None:
+            structural = self._feed_schema_problems(mapping, source, source_name)
         transform = mapping.trace_transform() if trace else mapping.transform
         try:
-            result = transform(source.document, **{"gw-offset": str(source.offset)})  # type: ignore[arg-type]
+            with bound_references(references or {}):
+                result = transform(source.document, **{"gw-offset": str(source.offset)})  # type: ignore[arg-type]
         except etree.XSLTApplyError as exc:
             raise MappingError([]) from exc
         batch = result.getroot()
@@ -221,8 +296,6 @@ class Pipeline:
         batch.set("feed", mapping.name)
         if message_id:
             batch.set("messageID", message_id)
-        if message_id is not None and structural.get(-1):
-            pass
         markers = markers_by_entry(batch)
         chunk = _Chunk(mapping, message_id)
         elements = list(batch)
@@ -232,10 +305,10 @@ class Pipeline:
             declaration_id = p_attr(element, "id") or f"item {position}"
             consignment = p_attr(element, "consignment") or None
             ids.append(declaration_id)
-            problems = [
+            problems = _distinct(
                 problem_from_marker(marker, item=declaration_id, outbound=False)
                 for marker in markers.get(index, [])
-            ]
+            )
             problems.extend(
                 _with_item(problem, declaration_id)
                 for problem in structural.get(position - source.offset - 1, [])
@@ -248,6 +321,7 @@ class Pipeline:
             )
         if structural.get(-1):
             raise InputError(structural[-1][0].message, structural[-1])
+        etree.cleanup_namespaces(batch)
         self._validate_canonical(batch, chunk)
         self._run_checks(mapping, batch, chunk, ids)
         if trace:
@@ -467,12 +541,18 @@ class Pipeline:
     # -- both ----------------------------------------------------------------------------------
 
     def translate(
-        self, feed: str, target: str, data: bytes, *, source_name: str = "<message>"
+        self,
+        feed: str,
+        target: str,
+        data: bytes,
+        *,
+        source_name: str = "<message>",
+        references: Mapping[str, bytes] | None = None,
     ) -> TranslationResult:
-        """Read a message and render it for one target."""
+        """Read a message (with its reference documents, if any) and render it for one target."""
         if target != CANONICAL_TARGET:
             self.check_parameters(target)
-        result = self.read_feed(feed, data, source_name=source_name)
+        result = self.read_feed(feed, data, source_name=source_name, references=references)
         if not result.readable:
             return TranslationResult(feed, target, None, (), result.problems)
         return TranslationResult(
@@ -485,6 +565,20 @@ class Pipeline:
 
 def _problem(message: str, code: str) -> Problem:
     return Problem(severity=Severity.ERROR, code=code, message=message)
+
+
+def _distinct(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems with one reported once per source value: when several rules read the same
+    value (one currency code used for three amounts), its refusal is one problem, not three."""
+    seen: set[tuple[str, str | None, str | None]] = set()
+    kept: list[Problem] = []
+    for problem in problems:
+        key = (problem.code, problem.source_path, problem.value)
+        if problem.source_path is not None and key in seen:
+            continue
+        seen.add(key)
+        kept.append(problem)
+    return kept
 
 
 def _with_item(problem: Problem, item: str) -> Problem:
@@ -564,6 +658,34 @@ def _simple_path(expression: str, namespaces: Mapping[str, str]) -> list[str] | 
 def _item_elements(document: etree._Element, mapping: CompiledMapping) -> list[etree._Element]:
     spec = mapping.spec
     return list(document.xpath(spec.for_each, namespaces=spec.namespaces))  # type: ignore[arg-type]
+
+
+def _json_schema_problems(
+    mapping: CompiledMapping, source: SourceChunk, data: bytes, source_name: str
+) -> dict[int, list[Problem]]:
+    """JSON Schema problems by item index (-1: outside every item, refusing the message)."""
+    relative = mapping.spec.input_schema or ""
+    errors = json_schema_errors(relative, data)
+    if not errors:
+        return {}
+    items = _item_elements(source.document, mapping)
+    index_of = {id(item): index for index, item in enumerate(items)}
+    found: dict[int, list[Problem]] = {}
+    for error in errors:
+        node: etree._Element | None = element_at(source.document, error.path)
+        while node is not None and id(node) not in index_of:
+            node = node.getparent()
+        index = index_of[id(node)] if node is not None else -1
+        found.setdefault(index, []).append(
+            Problem(
+                severity=Severity.ERROR,
+                code="feed.schema",
+                message=f"{source_name} at {error.json_path}: {error.message}.",
+                source_path=error.json_path,
+                rule=f"{relative}#/{error.schema_rule}",
+            )
+        )
+    return found
 
 
 def _node_at(root: etree._Element, path: str | None) -> etree._Element | None:

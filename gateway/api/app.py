@@ -81,18 +81,28 @@ async def receive_message(request: web.Request) -> web.Response:
     feed = request.match_info["feed"]
     if feed not in gateway.feeds:
         return problem_response(
-            404, "unknown-feed", "Unknown feed",
+            404,
+            "unknown-feed",
+            "Unknown feed",
             f"The feed '{feed}' is not accepted here; the feeds are: "
             f"{', '.join(sorted(gateway.feeds)) or 'none'}.",
         )
     body = await request.read()
     if not body:
-        return problem_response(400, "empty-message", "Empty message",
-                                "The request has no body; send the feed message as the body.")
+        return problem_response(
+            400,
+            "empty-message",
+            "Empty message",
+            "The request has no body; send the feed message as the body.",
+        )
     key = request.headers.get("Idempotency-Key") or None
     if key is not None and len(key) > 200:
-        return problem_response(400, "bad-idempotency-key", "Idempotency key too long",
-                                "The Idempotency-Key header must be at most 200 characters.")
+        return problem_response(
+            400,
+            "bad-idempotency-key",
+            "Idempotency key too long",
+            "The Idempotency-Key header must be at most 200 characters.",
+        )
     answer = await gateway.ingest(feed, body, sender=sender, idempotency_key=key)
     gateway.metrics.observe("gateway_ingest_seconds", time.perf_counter() - started, feed=feed)
     response = _answer(answer)
@@ -113,15 +123,19 @@ async def replay_messages(request: web.Request) -> web.Response:
     try:
         data = await request.json() if request.can_read_body else {}
     except ValueError:
-        return problem_response(400, "bad-request", "Bad request",
-                                "The replay filter must be a JSON object.")
+        return problem_response(
+            400, "bad-request", "Bad request", "The replay filter must be a JSON object."
+        )
     if not isinstance(data, dict):
-        return problem_response(400, "bad-request", "Bad request",
-                                "The replay filter must be a JSON object.")
+        return problem_response(
+            400, "bad-request", "Bad request", "The replay filter must be a JSON object."
+        )
     unknown = sorted(set(data) - {"feed", "destination", "status", "from", "until", "limit"})
     if unknown:
         return problem_response(
-            400, "bad-request", "Bad request",
+            400,
+            "bad-request",
+            "Bad request",
             f"The replay filter has unknown keys {', '.join(unknown)}; it takes feed, "
             "destination, status, from, until (ISO 8601 times) and limit.",
         )
@@ -170,12 +184,15 @@ async def get_item(request: web.Request) -> web.Response:
     item = answer.body["items"][-1]
     if not item["responses"]:
         return problem_response(
-            404, "no-outcome", "No customs outcome yet",
+            404,
+            "no-outcome",
+            "No customs outcome yet",
             f"The item {reference} has no customs outcome yet; its state is {item['state']}.",
         )
     latest = item["responses"][-1]
-    outcome = CustomsOutcome(item["declaration_id"], latest["outcome"], latest["reason"], None,
-                             latest["received_at"], "")
+    outcome = CustomsOutcome(
+        item["declaration_id"], latest["outcome"], latest["reason"], None, latest["received_at"], ""
+    )
     body = render_postal_response(outcome, item["declaration_id"], feed=item["feed"])
     return web.Response(body=body, content_type="application/xml")
 
@@ -201,8 +218,9 @@ async def health_ready(request: web.Request) -> web.Response:
     for name, worker in gateway.workers.items():
         checks[f"endpoint:{name}"] = f"circuit {worker.circuit.value}"
     ready = checks["store"] == "ok"
-    return json_response(200 if ready else 503,
-                         {"status": "ready" if ready else "not ready", "checks": checks})
+    return json_response(
+        200 if ready else 503, {"status": "ready" if ready else "not ready", "checks": checks}
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -210,8 +228,10 @@ async def metrics(request: web.Request) -> web.Response:
     depths = await gateway.store.queue_depths()
     circuits = {name: worker.circuit.value for name, worker in gateway.workers.items()}
     text = gateway.metrics.render(depths, circuits, gateway.config.endpoints)
-    return web.Response(text=text, content_type="text/plain", charset="utf-8",
-                        headers={"X-Prometheus-Format": "0.0.4"})
+    return web.Response(
+        body=text.encode("utf-8"),
+        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+    )
 
 
 async def openapi(request: web.Request) -> web.Response:

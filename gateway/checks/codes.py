@@ -1,12 +1,15 @@
 """Default checks on codes: HS commodity codes, ISO 3166-1 countries, ISO 4217 currencies.
 
-Each XPath keeps only the failing values (membership in a code list is a substring test
-against ``|AD|AE|...|``), so valid data never reaches Python.
+Two passes: the first pulls every value of the field in the batch as plain strings and
+tests the distinct ones with Python sets (valid batches stop there); only when some value
+fails does the second pass fetch the nodes to say where. Elements with no text at all are
+left to the schema and to the ``required`` check.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 
 from .registry import CheckInput, DeclarationXPath, Finding, node_text, register
 
@@ -18,32 +21,40 @@ NON_HS_CLASSIFICATIONS = ("TRA", "TRN")
 _NOT_HS_TYPE = " and ".join(
     f"not(c:IdentificationTypeCode = '{code}')" for code in NON_HS_CLASSIFICATIONS
 )
-_BAD_HS_CODES = DeclarationXPath(
-    "{d}/c:GoodsShipment/c:GovernmentAgencyGoodsItem/c:Commodity"
-    f"/c:Classification[{_NOT_HS_TYPE}]/c:ID"
-    "[string-length(normalize-space()) < 6 or string-length(normalize-space()) > 10"
-    " or translate(normalize-space(), '0123456789', '') != '']"
-)
+_HS_IDS = f".//c:Commodity/c:Classification[{_NOT_HS_TYPE}]/c:ID"
+_HS_VALUES = DeclarationXPath(f"{_HS_IDS}/text()", strings=True)
+_HS_NODES = DeclarationXPath(_HS_IDS)
+_HS_CODE = re.compile(r"\s*\d{6,10}\s*")
 
-_NOT_IN_BAG = (
-    "[string-length(normalize-space()) != {length}"
-    " or not(contains($codes, concat('|', normalize-space(), '|')))]"
+_COUNTRY_FIELDS = ".//c:CountryCode | .//c:RoutingCountryCode | .//c:ExportCountry/c:ID"
+_COUNTRY_VALUES = DeclarationXPath(
+    ".//c:CountryCode/text() | .//c:RoutingCountryCode/text() | .//c:ExportCountry/c:ID/text()",
+    strings=True,
 )
-_BAD_COUNTRIES = DeclarationXPath(
-    "{d}/descendant::c:*[self::c:CountryCode or self::c:RoutingCountryCode"
-    " or (self::c:ID and parent::c:ExportCountry)]" + _NOT_IN_BAG.format(length=2)
-)
-_BAD_CURRENCIES = DeclarationXPath("{d}/descendant::*/@currencyID" + _NOT_IN_BAG.format(length=3))
+_COUNTRY_NODES = DeclarationXPath(_COUNTRY_FIELDS)
+_CURRENCY_VALUES = DeclarationXPath(".//@currencyID", strings=True)
+_CURRENCY_NODES = DeclarationXPath(".//@currencyID")
+
+
+def _outside(values: Iterable[str], codes: frozenset[str]) -> bool:
+    """Whether any value, blanks stripped, is not in ``codes`` (the fast first pass)."""
+    return any(value.strip() not in codes for value in set(values) - codes)
 
 
 @register("hs-code", default=True)
 def hs_code(check: CheckInput) -> Iterator[Finding]:
     """Commodity classification IDs must be 6 to 10 digits (HS 6, CN 8, TARIC 10)."""
-    for node in check.select(_BAD_HS_CODES):
+    shape = _HS_CODE.fullmatch
+    values = set(check.select(_HS_VALUES))
+    if all(shape(value) for value in values):
+        return
+    for node in check.select(_HS_NODES):
+        value = node_text(node)
+        if shape(value):
+            continue
         location = check.locate(node)
         if location is None:
             continue
-        value = node_text(node)
         yield check.problem(
             location,
             "hs.shape",
@@ -56,11 +67,16 @@ def hs_code(check: CheckInput) -> Iterator[Finding]:
 @register("country-codes", default=True)
 def country_codes(check: CheckInput) -> Iterator[Finding]:
     """Every country code must be an ISO 3166-1 alpha-2 code of the countries list."""
-    for node in check.select(_BAD_COUNTRIES, codes=check.reference.country_bag):
+    countries = check.reference.countries
+    if not _outside(check.select(_COUNTRY_VALUES), countries):
+        return
+    for node in check.select(_COUNTRY_NODES):
+        value = node_text(node)
+        if value.strip() in countries:
+            continue
         location = check.locate(node)
         if location is None:
             continue
-        value = node_text(node)
         yield check.problem(
             location,
             "codelist.country",
@@ -73,11 +89,16 @@ def country_codes(check: CheckInput) -> Iterator[Finding]:
 @register("currency-codes", default=True)
 def currency_codes(check: CheckInput) -> Iterator[Finding]:
     """Every currencyID attribute must be an ISO 4217 currency code."""
-    for node in check.select(_BAD_CURRENCIES, codes=check.reference.currency_bag):
+    currencies = check.reference.currencies
+    if not _outside(check.select(_CURRENCY_VALUES), currencies):
+        return
+    for node in check.select(_CURRENCY_NODES):
+        value = node_text(node)
+        if value.strip() in currencies:
+            continue
         location = check.locate(node)
         if location is None:
             continue
-        value = node_text(node)
         yield check.problem(
             location,
             "codelist.currency",

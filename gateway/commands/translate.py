@@ -138,6 +138,7 @@ def run(arguments: argparse.Namespace) -> int:
     missing = [str(path) for path in arguments.inputs if not path.is_file()]
     if missing:
         raise ConfigurationError(f"The input file(s) {', '.join(missing)} do not exist.")
+    arguments.references = read_references(getattr(arguments, "reference", None) or [])
     writer = _Writer(arguments.out, target, arguments.format)
     report: dict[str, Any] = {"feed": feed_mapping.name, "target": target, "inputs": []}
     refused_any = False
@@ -155,6 +156,27 @@ def run(arguments: argparse.Namespace) -> int:
             json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
     return 1 if refused_any else 0
+
+
+def read_references(options: list[str]) -> dict[str, bytes]:
+    """``--reference NAME=FILE`` options as name -> document bytes; ConfigurationError if wrong."""
+    references: dict[str, bytes] = {}
+    for option in options:
+        name, separator, file = option.partition("=")
+        if not separator or not name.strip() or not file.strip():
+            raise ConfigurationError(
+                f"--reference '{option}' is not NAME=FILE; write it as --reference master=MAWB.xml."
+            )
+        if name.strip() in references:
+            raise ConfigurationError(f"--reference names the document '{name.strip()}' twice.")
+        try:
+            references[name.strip()] = Path(file.strip()).read_bytes()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"The reference document '{name.strip()}' cannot be read from {file.strip()}: "
+                f"{exc.strerror or exc}."
+            ) from exc
+    return references
 
 
 def _translate_file(
@@ -179,6 +201,7 @@ def _translate_file(
                 cast(IO[bytes], tracked),
                 source_name=str(path),
                 trace=arguments.trace,
+                references=arguments.references,
             ):
                 entry["message_id"] = entry["message_id"] or chunk.message_id
                 rendered = pipeline.render(chunk, arguments.target, trace=arguments.trace)

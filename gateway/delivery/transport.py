@@ -23,6 +23,7 @@ class TransportRequest:
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 10.0
+    method: str = "POST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +58,12 @@ class AiohttpTransport:
     async def send(self, request: TransportRequest) -> TransportResponse:
         timeout = aiohttp.ClientTimeout(total=request.timeout)
         try:
-            async with self._client().post(
-                request.url, data=request.body, headers=dict(request.headers), timeout=timeout
+            async with self._client().request(
+                request.method,
+                request.url,
+                data=request.body or None,
+                headers=dict(request.headers),
+                timeout=timeout,
             ) as response:
                 body = await response.read()
                 return TransportResponse(response.status, body, dict(response.headers))

@@ -226,7 +226,9 @@ class EndpointWorker:
             attempt=delivery.attempt,
             outcome=result.outcome.value,
             status=status,
-            detail=result.detail,
+            # The endpoint's own reason may quote the declaration (names, addresses): it is
+            # stored for the API, not logged.
+            failure=kind.value if kind is not None else None,
         )
         if self._observer is not None:
             self._observer.attempt_finished(

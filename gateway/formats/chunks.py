@@ -12,12 +12,19 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, cast
 
 from lxml import etree
 
 from gateway.errors import InputError
-from gateway.formats.xml import DEFAULT_MAX_BYTES, input_problem, iter_xml_events
+from gateway.formats.xml import (
+    DEFAULT_MAX_BYTES,
+    check_depth,
+    input_problem,
+    refuse_doctype,
+    refuse_parsed_doctype,
+    syntax_error,
+)
 
 HEAD_BYTES = 1 << 16
 
@@ -72,9 +79,7 @@ def check_root(
             f"{source_name} has the root element {describe_name(found)}{where}, but the feed "
             f"'{feed}' expects {describe_name(expected)}."
         )
-        raise InputError(
-            message, [input_problem(source_name, message, line=line, code="xml.root")]
-        )
+        raise InputError(message, [input_problem(source_name, message, line=line, code="xml.root")])
 
 
 def stream_chunks(
@@ -87,44 +92,101 @@ def stream_chunks(
     chunk_size: int,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[SourceChunk]:
-    """Yield chunks of ``chunk_size`` items (``item_path``: child names from the root, Clark form)."""
+    """Yield chunks of ``chunk_size`` items (``item_path``: child names from the root, Clark form).
+
+    The parser reports only the ends of item elements, so Python sees one event per item,
+    not one per element; everything else is built by libxml2.
+    """
     reader = _CountingReader(stream, source_name, max_bytes, 0)
     head = reader.read(HEAD_BYTES)  # counted too: a small limit applies to a small message
     if not head:
         message = f"{source_name} is empty; a message needs at least its root element."
         raise InputError(message, [input_problem(source_name, message, code="input.empty")])
-    events = iter_xml_events(reader, source_name, head)  # type: ignore[arg-type]
-    depth_path: list[str] = []
+    refuse_doctype(head, source_name)
+    target = list(item_path)
+    parser = etree.XMLPullParser(
+        events=("end",),
+        tag=target[-1],
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        collect_ids=False,
+    )
     document_root: etree._Element | None = None
-    header: list[etree._Element] = []
+    header: list[etree._Element] | None = None
     pending: list[etree._Element] = []
     offset = 0
-    target = list(item_path)
-    for event in events:
-        element = event.element
-        if event.kind == "start":
-            if document_root is None:
-                document_root = element
-                check_root(element.tag, root, source_name, feed, line=element.sourceline)
-                continue
-            depth_path.append(element.tag)
-            continue
-        if element is document_root:
-            break
-        if depth_path == target:
-            pending.append(element)
-            if len(pending) >= chunk_size:
-                yield _chunk(document_root, header, target, pending, offset)
-                offset += len(pending)
-                pending = []
-        elif len(depth_path) == 1 and depth_path[0] != target[0]:
-            header.append(element)
-        depth_path.pop()
+    data = head
+    final: etree._Element | None = None
+    try:
+        while True:
+            if data:
+                parser.feed(data)
+            else:
+                final = parser.close()
+            for _event, item in parser.read_events():
+                element = cast(etree._Element, item)
+                if document_root is None:
+                    document_root = element.getroottree().getroot()
+                    _check_document(document_root, root, source_name, feed)
+                if not _on_path(element, document_root, target):
+                    continue
+                if header is None:
+                    header = [
+                        copy.deepcopy(child) for child in document_root if child.tag != target[0]
+                    ]
+                pending.append(element)
+                if len(pending) >= chunk_size:
+                    yield _checked(
+                        _chunk(document_root, header, target, pending, offset), source_name
+                    )
+                    offset += len(pending)
+                    pending = []
+            if not data:
+                break
+            data = reader.read(1 << 16)
+    except etree.XMLSyntaxError as exc:
+        raise syntax_error(source_name, exc) from exc
     if document_root is None:
-        message = f"{source_name} holds no XML element."
-        raise InputError(message, [input_problem(source_name, message, code="xml.syntax")])
+        if final is None:
+            message = f"{source_name} holds no XML element."
+            raise InputError(message, [input_problem(source_name, message, code="xml.syntax")])
+        document_root = final
+        check_depth(document_root, source_name)
+        _check_document(document_root, root, source_name, feed)
+    if header is None:
+        header = [copy.deepcopy(child) for child in document_root if child.tag != target[0]]
     if pending or offset == 0:
-        yield _chunk(document_root, header, target, pending, offset)
+        yield _checked(_chunk(document_root, header, target, pending, offset), source_name)
+
+
+def _check_document(
+    document_root: etree._Element, root: str | None, source_name: str, feed: str
+) -> None:
+    refuse_parsed_doctype(document_root, source_name)
+    check_root(
+        document_root.tag,
+        root,
+        source_name,
+        feed,
+        line=cast("int | None", document_root.sourceline),
+    )
+
+
+def _on_path(element: etree._Element, document_root: etree._Element, target: list[str]) -> bool:
+    """True when ``element`` sits at ``target`` below the document root (not elsewhere)."""
+    current: etree._Element | None = element
+    for name in reversed(target):
+        if current is None or current.tag != name:
+            return False
+        current = current.getparent()
+    return current is document_root
+
+
+def _checked(chunk: SourceChunk, source_name: str) -> SourceChunk:
+    check_depth(chunk.document, source_name)
+    return chunk
 
 
 def _chunk(

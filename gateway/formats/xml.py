@@ -9,9 +9,7 @@ the file, line and reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import IO
+from typing import Any, cast
 
 from lxml import etree
 
@@ -70,7 +68,7 @@ def refuse_parsed_doctype(root: etree._Element, source_name: str) -> None:
     comment) would otherwise carry a DOCTYPE through. Entities are never expanded either way,
     but a document type declaration is refused wherever it is.
     """
-    docinfo = root.getroottree().docinfo
+    docinfo = cast(Any, root.getroottree().docinfo)  # the stubs lack DocInfo.doctype
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.system_url:
         message = (
             f"{source_name} declares a DOCTYPE; document type declarations and entities are "
@@ -79,7 +77,7 @@ def refuse_parsed_doctype(root: etree._Element, source_name: str) -> None:
         raise InputError(message, [input_problem(source_name, message, code="xml.doctype")])
 
 
-def _syntax_error(source_name: str, exc: etree.XMLSyntaxError) -> InputError:
+def syntax_error(source_name: str, exc: etree.XMLSyntaxError) -> InputError:
     line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else None
     reason = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc).rstrip(".")
     where = f" on line {line}" if line else ""
@@ -109,7 +107,7 @@ def parse_xml(
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(source_name, exc) from exc
+        raise syntax_error(source_name, exc) from exc
     if root is None:
         message = f"{source_name} holds no XML element."
         raise InputError(message, [input_problem(source_name, message, code="xml.syntax")])
@@ -123,60 +121,16 @@ def _too_deep(source_name: str) -> InputError:
     return InputError(message, [input_problem(source_name, message, code="xml.too-deep")])
 
 
+_TOO_DEEP = etree.XPath("boolean(" + "/*" * (MAX_DEPTH + 1) + ")")
+"""True when some element sits deeper than MAX_DEPTH levels: one pass in C, level by level."""
+
+
 def _check_depth(root: etree._Element, source_name: str) -> None:
     """Raise InputError when a parsed tree nests deeper than MAX_DEPTH (as streaming does)."""
-    depth = 0
-    for event, _element in etree.iterwalk(root, events=("start", "end")):
-        depth += 1 if event == "start" else -1
-        if depth > MAX_DEPTH:
-            raise _too_deep(source_name)
+    if _TOO_DEEP(root):
+        raise _too_deep(source_name)
 
 
-@dataclass(frozen=True, slots=True)
-class StreamEvent:
-    """One parser event of a streamed document: ``start`` or ``end`` of an element."""
-
-    kind: str
-    element: etree._Element
-
-
-def iter_xml_events(stream: IO[bytes], source_name: str, head: bytes) -> Iterator[StreamEvent]:
-    """Stream start/end events of an XML document in bounded memory, hardened like parse_xml.
-
-    ``head`` is the first bytes of the stream, already read by the caller (to check the
-    prologue); the caller clears elements it has finished with.
-    """
-    refuse_doctype(head, source_name)
-    parser = etree.XMLPullParser(
-        events=("start", "end"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        collect_ids=False,
-    )
-    depth = 0
-    data = head
-    checked = False
-    try:
-        while True:
-            if data:
-                parser.feed(data)
-            else:
-                parser.close()
-            for event, element in parser.read_events():
-                if event == "start":
-                    if not checked:
-                        refuse_parsed_doctype(element, source_name)
-                        checked = True
-                    depth += 1
-                    if depth > MAX_DEPTH:
-                        raise _too_deep(source_name)
-                else:
-                    depth -= 1
-                yield StreamEvent(event, element)  # type: ignore[arg-type]
-            if not data:
-                break
-            data = stream.read(1 << 16)
-    except etree.XMLSyntaxError as exc:
-        raise _syntax_error(source_name, exc) from exc
+def check_depth(root: etree._Element, source_name: str) -> None:
+    """Raise InputError when the document of ``root`` nests deeper than MAX_DEPTH."""
+    _check_depth(root, source_name)

@@ -101,8 +101,11 @@ def _walk(
             child_levels = (*levels, SourceStep(child.for_each_text, child.name))
         path = f"{out}/{child.name}" if out else child.name
         if child.is_leaf:
-            tail = child.value_text if child.value_kind in ("from", "xpath") else ""
-            yield path, Lineage(child_levels, tail, f"{file}:{child.line}")
+            if child.value_kind == "message":
+                yield path, Lineage((), child.value_text, f"{file}:{child.line}")
+            else:
+                tail = child.value_text if child.value_kind in ("from", "xpath") else ""
+                yield path, Lineage(child_levels, tail, f"{file}:{child.line}")
         yield from _walk(child, child_levels, path, file)
 
 
@@ -127,6 +130,8 @@ def _read_paths(spec: MappingSpec) -> frozenset[str]:
 
     item = _plain(spec.for_each)
     visit(spec.template, item)
+    for _text, xpath in spec.message_values.values():
+        paths.update(location_paths(xpath))
     for expression in (spec.message_id, spec.declaration_id, spec.consignment_id):
         if expression:
             base = "" if expression is spec.message_id else item

@@ -43,6 +43,8 @@ class Step:
     fails: str | None = None
     describe: str = ""
     takes_nodes: bool = False
+    nan_guard: bool = False
+    """``build`` gives a number's text or 'NaN'; the compiler turns 'NaN' into '' (one evaluation)."""
 
 
 class FunctionArgumentError(ValueError):
@@ -63,9 +65,14 @@ _LOWER = "abcdefghijklmnopqrstuvwxyzàáâãäåæçèéêëìíîïðñòóôõ
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞ"
 
 
-def _only_when_number(expr: str) -> str:
-    """XPath that is the number's string, or '' when it is not a number (NaN)."""
-    return f"substring(string(number({expr})), 1, 999 * (string(number({expr})) != 'NaN'))"
+def _formatted(expr: str, decimals: int) -> str:
+    """A number written with at most ``decimals`` decimals, or 'NaN'.
+
+    ``format-number`` rounds to the pattern, so binary floating point never shows through
+    (``string(number('8.45'))`` is ``8.449999999999999`` in libxml2 2.14).
+    """
+    pattern = "0." + "#" * decimals if decimals else "0"
+    return f"format-number({expr}, '{pattern}')"
 
 
 Qualify = Callable[[str], str]
@@ -120,10 +127,11 @@ def _decimal(value: Any, _q: Qualify) -> Step:
         raise FunctionArgumentError("'decimal' takes separator '.' or ','.")
 
     def build(expr: str) -> str:
+        # the text itself is kept (12.50 stays 12.50); number() only decides whether it is one
         text = f"normalize-space({expr})"
         if separator == ",":
             text = f"translate(translate({text}, '.', ''), ',', '.')"
-        return _only_when_number(text)
+        return f"substring({text}, 1, 999 * (string(number({text})) != 'NaN'))"
 
     return Step("decimal", build, fails="value.not-a-number", describe="a decimal number")
 
@@ -133,7 +141,7 @@ def _integer(value: Any, _q: Qualify) -> Step:
 
     def build(expr: str) -> str:
         number = f"number(normalize-space({expr}))"
-        return f"substring(string({number}), 1, 999 * (floor({number}) = {number}))"
+        return f"substring({_formatted(number, 0)}, 1, 999 * (floor({number}) = {number}))"
 
     return Step("integer", build, fails="value.not-an-integer", describe="a whole number")
 
@@ -143,21 +151,22 @@ def _multiply(value: Any, _q: Qualify) -> Step:
         raise FunctionArgumentError("'multiply' takes a number, e.g. 'multiply: 100'.")
     return Step(
         "multiply",
-        lambda e: _only_when_number(f"number({e}) * {value!r}"),
+        lambda e: _formatted(f"number({e}) * {value!r}", 9),
         fails="value.not-a-number",
         describe="a number",
+        nan_guard=True,
     )
 
 
 def _round(value: Any, _q: Qualify) -> Step:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 9:
         raise FunctionArgumentError("'round' takes the number of decimal places, 0 to 9.")
-    scale = 10**value
     return Step(
         "round",
-        lambda e: _only_when_number(f"round(number({e}) * {scale}) div {scale}"),
+        lambda e: _formatted(f"number({e})", value),
         fails="value.not-a-number",
         describe="a number",
+        nan_guard=True,
     )
 
 
@@ -167,9 +176,10 @@ def _format_decimal(value: Any, _q: Qualify) -> Step:
     pattern = xpath_literal(value)
     return Step(
         "format_decimal",
-        lambda e: _only_when_number(f"format-number(number({e}), {pattern})"),
+        lambda e: f"format-number(number({e}), {pattern})",
         fails="value.not-a-number",
         describe="a number",
+        nan_guard=True,
     )
 
 
@@ -192,19 +202,83 @@ def _substring(value: Any, _q: Qualify) -> Step:
     return Step("substring", lambda e: f"substring({e}, {start})")
 
 
+def _lookup_table(entries: Mapping[str, str]) -> str | None:
+    """``|code=value|...|`` for a lookup in native XPath; None when a code or value cannot be
+    written that way (it holds '|' or '=', or both kinds of quote)."""
+    parts = []
+    for code, value in sorted(entries.items()):
+        if not value:
+            continue
+        if any(mark in code or mark in value for mark in ("|", "=")):
+            return None
+        parts.append(f"{code}={value}")
+    table = "|" + "|".join(parts) + "|"
+    return None if ("'" in table and '"' in table) else table
+
+
+def _table_lookup(table: str, key_expression: str) -> str:
+    """XPath giving the value for a key in a ``|code=value|`` table ('' when absent)."""
+    return (
+        f"substring-before(substring-after({xpath_literal(table)}, "
+        f"concat('|', {key_expression}, '=')), '|')"
+    )
+
+
 def _codelist(value: Any, _q: Qualify) -> Step:
     if isinstance(value, str):
         args: dict[str, Any] = {"list": value}
     else:
         args = _args(value, "codelist", {"list", "column"}, {"list"})
     name = str(args["list"])
-    column = str(args.get("column", ""))
-    call = f"{FN}:codelist({xpath_literal(name)}, {xpath_literal(column)}, "
+    column = str(args.get("column", "")) or None
+    from gateway.codelists import load_codelist
+    from gateway.errors import ConfigurationError
+
+    try:
+        codes = load_codelist(name)
+        entries = {code: codes.get(code, column) or "" for code in codes.codes}
+    except ConfigurationError as exc:
+        raise FunctionArgumentError(f"'codelist' cannot use the code list '{name}': {exc}") from exc
+    table = _lookup_table(entries)
+    describe = f"a code of the code list '{name}'"
+    if table is None:
+        call = f"{FN}:codelist({xpath_literal(name)}, {xpath_literal(column or '')}, "
+        return Step(
+            "codelist", lambda e: f"{call}string({e}))", fails="codelist.unknown", describe=describe
+        )
     return Step(
         "codelist",
-        lambda e: f"{call}string({e}))",
+        lambda e: _table_lookup(table, f"string({e})"),
         fails="codelist.unknown",
-        describe=f"a code of the code list '{name}'",
+        describe=describe,
+    )
+
+
+def _remove(value: Any, _q: Qualify) -> Step:
+    if not isinstance(value, str) or not value:
+        raise FunctionArgumentError(
+            "'remove' takes the characters to delete, e.g. remove: \" .-\"."
+        )
+    characters = xpath_literal(value)
+    return Step("remove", lambda e: f"translate({e}, {characters}, '')")
+
+
+def _one_of(value: Any, qualify: Qualify) -> Step:
+    """The value unchanged when it equals one of the values at a path of the input, else ''.
+
+    The path is read from the same node as the value (``one_of: ^.shipping.trackingNumbers``
+    checks that a line's parcel is one the order lists).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise FunctionArgumentError(
+            "'one_of' takes the path of the allowed values, e.g. one_of: ^.shipping.trackingNumbers."
+        )
+    allowed = qualify(value.strip())
+    return Step(
+        "one_of",
+        lambda e: f"substring({e}, 1, string-length({e}) * number({e} = {allowed}))",
+        fails="value.not-listed",
+        describe=f"one of the values at {value.strip()}",
     )
 
 
@@ -214,17 +288,39 @@ def _convert_unit(value: Any, qualify: Qualify) -> Step:
         raise FunctionArgumentError(
             "'convert_unit' needs exactly one of 'from' (a unit code) or 'from_path'."
         )
-    target = xpath_literal(str(args["to"]))
-    source = (
-        xpath_literal(str(args["from"]))
-        if "from" in args
-        else f"string({qualify(str(args['from_path']))})"
-    )
+    target = str(args["to"]).strip().upper()
+    factors = _unit_factors()
+    if target not in factors:
+        raise FunctionArgumentError(
+            f"'convert_unit' cannot convert to '{target}': units.csv gives it no quantity and factor."
+        )
+    quantity, target_factor = factors[target]
+    ratios = {
+        code: _plain(factor / target_factor)
+        for code, (kind, factor) in factors.items()
+        if kind == quantity
+    }
+    describe = f"a quantity in a unit convertible to {target}"
+    if "from" in args:
+        source = str(args["from"]).strip().upper()
+        if source not in ratios:
+            raise FunctionArgumentError(f"'convert_unit' cannot convert {source} to {target}.")
+        ratio = ratios[source]
+        return Step(
+            "convert_unit",
+            lambda e: _formatted(f"number({e}) * {ratio}", 6),
+            fails="unit.unconvertible",
+            describe=describe,
+            nan_guard=True,
+        )
+    unit = f"translate(normalize-space({qualify(str(args['from_path']))}), '{_LOWER}', '{_UPPER}')"
+    factor = f"number({_table_lookup(_lookup_table(ratios) or '||', unit)})"
     return Step(
         "convert_unit",
-        lambda e: f"{FN}:convert-unit(string({e}), {source}, {target})",
+        lambda e: _formatted(f"number({e}) * {factor}", 6),
         fails="unit.unconvertible",
-        describe=f"a quantity convertible to {args['to']}",
+        describe=describe,
+        nan_guard=True,
     )
 
 
@@ -326,6 +422,8 @@ FUNCTIONS: dict[str, Builder] = {
     "suffix": _suffix,
     "substring": _substring,
     "codelist": _codelist,
+    "remove": _remove,
+    "one_of": _one_of,
     "convert_unit": _convert_unit,
     "datetime": _datetime_step("datetime", "iso"),
     "date": _datetime_step("date", "%Y-%m-%d"),

@@ -210,7 +210,9 @@ def json_path_to_xpath(path: str) -> str:
 
     ``shipper.name`` -> ``shipper/name``; ``items[*]`` -> ``items``; ``items[0]`` ->
     ``items[1]``; ``$.header.id`` -> ``/json/header/id``; ``^.currency`` (one object up) ->
-    ``../currency``; ``['odd key']`` -> ``_[@key='odd key']``.
+    ``../currency``; ``['odd key']`` -> ``_[@key='odd key']``; a filter ``lines[?(EXPR)]``
+    keeps the entries for which the XPath 1.0 predicate ``EXPR`` (over the JSON tree, where
+    keys are element names) holds: ``lines[?(parcel = current())]`` -> ``lines[parcel = current()]``.
     """
     from gateway.formats.json_tree import JSON_ROOT, ODD_KEY, element_name
     from gateway.mapping.functions import xpath_literal
@@ -241,7 +243,41 @@ def json_path_to_xpath(path: str) -> str:
         index = match.group("index")
         if index and index != "[*]":
             step += f"[{int(index[1:-1]) + 1}]"
+        while text.startswith("[?(", position):
+            predicate, position = _json_filter(text, position, path)
+            step += f"[{predicate}]"
         steps.append(step)
     if steps and steps[0].startswith("/"):
         return steps[0] + ("/" + "/".join(steps[1:]) if len(steps) > 1 else "")
     return "/".join(steps)
+
+
+def _json_filter(text: str, start: int, path: str) -> tuple[str, int]:
+    """The XPath predicate of the filter ``[?(EXPR)]`` at ``start``, and the position after it.
+
+    Brackets inside ``EXPR`` must pair up; quoted literals may hold anything.
+    """
+    depth = 0
+    position = start + 3
+    while position < len(text):
+        char = text[position]
+        if char in "\"'":
+            end = text.find(char, position + 1)
+            if end < 0:
+                break
+            position = end + 1
+            continue
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            if depth == 0 and text.startswith(")]", position):
+                predicate = text[start + 3 : position].strip()
+                if not predicate:
+                    raise XPathSyntaxError(f"'{path}' has an empty filter '[?()]'")
+                check_xpath(predicate)
+                return predicate, position + 2
+            depth -= 1
+            if depth < 0:
+                break
+        position += 1
+    raise XPathSyntaxError(f"'{path}' is not a JSON path (the filter at character {start + 1} is not closed by ')]')")

@@ -17,6 +17,7 @@ Directive names (``from``, ``for_each``, ``when`` ...) are reserved and cannot b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 from gateway.errors import MappingError, MappingIssue
 from gateway.mapping.functions import FUNCTIONS, FunctionArgumentError, Step
 from gateway.mapping.paths import (
+    Token,
     XPathSyntaxError,
     check_xpath,
     json_path_to_xpath,
@@ -33,7 +35,10 @@ from gateway.mapping.paths import (
 )
 from gateway.mapping.yaml_lines import LineDict, LineList, load_yaml
 
-VALUE_KEYS = ("from", "xpath", "value", "param", "position")
+REFERENCE_PREFIX = "ref-"
+"""``$ref-NAME`` in a path reads the reference document NAME (see ``references.py``)."""
+
+VALUE_KEYS = ("from", "xpath", "message", "value", "param", "position")
 NODE_KEYS = {*VALUE_KEYS, "apply", "default", "required", "when", "for_each", "as", "raw", "note"}
 KINDS = ("feed", "destination")
 INPUT_FORMATS = ("xml", "json")
@@ -96,6 +101,17 @@ class Parameter:
     line: int
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A document a feed mapping reads besides its input, as ``$ref-NAME`` (e.g. the master
+    air waybill of a house waybill); given per run, absent means its fields are empty."""
+
+    name: str
+    feed: str
+    description: str
+    line: int
+
+
 @dataclass
 class MappingSpec:
     """A whole mapping file, loaded and checked."""
@@ -109,6 +125,8 @@ class MappingSpec:
     root: str | None
     input_schema: str | None
     message_id: str | None
+    message_values: dict[str, tuple[str, str]]
+    """Header values read once per message: name -> (path as written, XPath from the root)."""
     for_each: str
     for_each_text: str
     declaration_id: str | None
@@ -123,6 +141,7 @@ class MappingSpec:
     requires: list[str]
     template: Node
     media_type: str = "application/xml"
+    references: dict[str, Reference] = field(default_factory=dict)
 
 
 class _Issues:
@@ -150,6 +169,8 @@ class _Reader:
         self.input_format = "xml"
         self.path_prefix: str | None = None
         self.parameters: dict[str, Parameter] = {}
+        self.references: dict[str, Reference] = {}
+        self.message_values: dict[str, tuple[str, str]] = {}
 
     # -- expressions -------------------------------------------------------------------------
 
@@ -162,13 +183,28 @@ class _Reader:
         try:
             if json_path and self.input_format == "json":
                 return json_path_to_xpath(expr)
-            tokenize(expr)
+            self.reference_variables(tokenize(expr), line, rule)
             qualified = qualify(expr, self.path_prefix) if self.path_prefix else expr
             check_xpath(qualified)
             return qualified
         except XPathSyntaxError as exc:
             self.issues.add(line, rule, f"'{expr}' is not a valid path: {exc}.")
             return ""
+
+    def reference_variables(self, tokens: list[Token], line: int, rule: str) -> None:
+        """Record an issue for each ``$ref-NAME`` naming no declared reference document."""
+        for token in tokens:
+            if token.kind != "variable" or not token.text.startswith("$" + REFERENCE_PREFIX):
+                continue
+            name = token.text[1 + len(REFERENCE_PREFIX) :]
+            if name not in self.references:
+                known = ", ".join(sorted(self.references)) or "none are declared"
+                self.issues.add(
+                    line,
+                    rule,
+                    f"reads the reference document '{name}' ({token.text}), which 'references' "
+                    f"does not declare ({known}).",
+                )
 
     def qualifier(self, line: int, rule: str) -> Callable[[str], str]:
         return lambda expr: self.expression(expr, line, rule, json_path=True)
@@ -273,6 +309,19 @@ class _Reader:
                 node.value_xpath = self.expression(block[kind], line, rule, json_path=False)
             elif kind == "param":
                 self.parameter_reference(node.value_text, line, rule)
+            elif kind == "message":
+                name = node.value_text
+                if name not in self.message_values:
+                    known = ", ".join(sorted(self.message_values)) or "none are declared"
+                    self.issues.add(
+                        line,
+                        rule,
+                        f"uses the message value '{name}', which message.values does not "
+                        f"declare ({known}).",
+                    )
+                else:
+                    node.value_text = self.message_values[name][0]
+                    node.value_xpath = f"$message-{name}"
             elif kind == "position" and block[kind] is not True:
                 self.issues.add(line, rule, "'position' takes the value true.")
         elif node.default is not None:
@@ -378,6 +427,7 @@ def read_mapping(text: str, file: str) -> MappingSpec:
         "parameters",
         "documents",
         "requires",
+        "references",
     }
     for key in data:
         if key not in allowed:
@@ -431,12 +481,21 @@ def read_mapping(text: str, file: str) -> MappingSpec:
             namespaces[SOURCE_PREFIX] = namespaces.pop("")
             reader.path_prefix = SOURCE_PREFIX
         root = _text(source["root"]) if "root" in source else None
+        reader.references = _references(data, issues)
         schema = _text(source["schema"]) if "schema" in source else None
         message = _section(data, "message", issues, required=False)
         if "id" in message:
             message_id = reader.expression(
                 message["id"], message.line_of("id"), "message.id", json_path=True
             )
+        values = message.get("values") or {}
+        if not isinstance(values, dict):
+            issues.add(message.line_of("values"), "message.values", "values must map names to paths.")
+            values = {}
+        for key, path in values.items():
+            line = values.line_of(key) if isinstance(values, LineDict) else message.line
+            xpath = reader.expression(path, line, f"message.values.{key}", json_path=True)
+            reader.message_values[str(key)] = (_text(path), xpath)
         block = _section(data, "declarations", issues, required=True)
         for_each_text = _text(block.get("for_each", ""))
         for_each = reader.expression(
@@ -501,6 +560,7 @@ def read_mapping(text: str, file: str) -> MappingSpec:
         root=root,
         input_schema=schema,
         message_id=message_id,
+        message_values=reader.message_values,
         for_each=for_each,
         for_each_text=for_each_text,
         declaration_id=declaration_id,
@@ -515,7 +575,42 @@ def read_mapping(text: str, file: str) -> MappingSpec:
         requires=requires,
         template=template,
         media_type=media_type,
+        references=reader.references,
     )
+
+
+def _references(data: LineDict, issues: _Issues) -> dict[str, Reference]:
+    """The ``references`` section of a feed mapping: NAME -> {feed, description}."""
+    block = _section(data, "references", issues, required=False)
+    found: dict[str, Reference] = {}
+    for key, entry in block.items():
+        line = block.line_of(key)
+        name = str(key)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", name):
+            issues.add(
+                line, f"references.{name}", "a reference name must be an XML name, e.g. master."
+            )
+            continue
+        if not isinstance(entry, dict) or "feed" not in entry:
+            issues.add(
+                line,
+                f"references.{name}",
+                "each reference needs 'feed' (the feed mapping that reads such documents) and "
+                "may have a 'description'.",
+            )
+            continue
+        unknown = sorted(set(entry) - {"feed", "description"})
+        if unknown:
+            issues.add(
+                line,
+                f"references.{name}",
+                f"'{', '.join(map(str, unknown))}' is not a reference setting; the settings are "
+                "feed and description.",
+            )
+        found[name] = Reference(
+            name, _text(entry["feed"]), _text(entry.get("description", "")), line
+        )
+    return found
 
 
 def _checks(block: Any, line: int, issues: _Issues) -> list[PathCheckSpec]:

@@ -6,7 +6,7 @@ happens inside libxslt in C; Python is only called for functions XPath cannot ex
 What the stylesheets produce:
 - a feed mapping: ``<DeclarationBatch p:messageID="...">`` holding one canonical
   ``<Declaration p:id="..." p:pos="..." [p:consignment="..."]>`` per input item;
-- a destination mapping: ``<p:Documents>`` holding one ``<p:Document p:index="...">`` per
+- a destination mapping: ``<documents>`` holding one ``<document index="...">`` per
   canonical declaration (``per: declaration``) or a single one (``per: message``).
 Wherever a value cannot be produced (a failed function, a missing required value), a
 ``<p:Problem>`` marker is written in place: code, rule (file:line), output path and source
@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from gateway.canonical import CANONICAL_NS, PROBLEM_NS
 from gateway.mapping.functions import FN, FUNCTIONS_NS, xpath_literal
+from gateway.mapping.references import variable_name
 from gateway.mapping.spec import CANONICAL_PREFIX, MappingSpec, Node
 
 XSL_NS = "http://www.w3.org/1999/XSL/Transform"
@@ -42,6 +43,16 @@ class Level:
 
     text: str
     position: str
+
+
+@dataclass
+class Prepared:
+    """A leaf value ready to write: its expression, its variable, and its problem markers."""
+
+    value: str
+    variable: str | None
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    missing: str | None = None
 
 
 @dataclass
@@ -109,6 +120,16 @@ class StylesheetWriter:
             self.emit(
                 f'<xsl:param name="param-{parameter.name}" select="{escape(default, {chr(34): "&quot;"})}"/>'
             )
+        for name, (_text, xpath) in spec.message_values.items():
+            self.emit(
+                f'<xsl:variable name="message-{name}"><xsl:for-each select="/*">'
+                f"<xsl:value-of select={quoteattr(_norm(xpath))}/></xsl:for-each></xsl:variable>"
+            )
+        for reference in spec.references.values():  # $ref-NAME: see gateway.mapping.references
+            self.emit(
+                f'<xsl:variable name="{variable_name(reference.name)}"'
+                f" select=\"{FN}:reference({xpath_literal(reference.name)})\"/>"
+            )
         self.emit('<xsl:template match="/">')
         if spec.kind == "feed":
             self.feed_body()
@@ -147,16 +168,21 @@ class StylesheetWriter:
             if spec.per == "declaration"
             else "/c:DeclarationBatch"
         )
-        self.emit(f"<p:Documents><xsl:for-each select={quoteattr(select)}>")
+        # the wrappers are in no namespace, so no namespace of the engine is in scope of the
+        # documents themselves (lxml writes a sub-element with its ancestors' declarations)
+        self.emit(
+            f'<xsl:element name="documents" namespace=""><xsl:for-each select={quoteattr(select)}>'
+        )
         self.emit('<xsl:variable name="p0" select="position()"/>')
         self.emit(
-            '<p:Document><xsl:attribute name="p:index"><xsl:value-of select="$p0"/></xsl:attribute>'
+            '<xsl:element name="document" namespace=""><xsl:attribute name="index">'
+            '<xsl:value-of select="$p0"/></xsl:attribute>'
         )
         self.emit(f"<{root}>")
         level_text = "Declaration" if spec.per == "declaration" else "DeclarationBatch"
         context = _Context(levels=(Level(level_text, "p0"),), out_segments=(root,))
         self.children(spec.template, context)
-        self.emit(f"</{root}></p:Document></xsl:for-each></p:Documents>")
+        self.emit(f"</{root}></xsl:element></xsl:for-each></xsl:element>")
 
     # -- nodes -------------------------------------------------------------------------------
 
@@ -258,7 +284,7 @@ class StylesheetWriter:
             elif child.is_leaf:
                 if child.value_kind == "param" and child.default is None:
                     inner = f"$param-{child.value_text} != ''"
-                elif child.value_kind not in ("from", "xpath") or child.default is not None:
+                elif child.value_kind not in ("from", "xpath", "message") or child.default is not None:
                     continue
                 else:
                     inner = _leaf_test(child) or "true()"
@@ -277,24 +303,25 @@ class StylesheetWriter:
 
     # -- leaves ------------------------------------------------------------------------------
 
-    def prepare_value(self, node: Node, context: _Context) -> tuple[str, str | None]:
-        out_path = context.out_path(node.name) if node.is_attribute else context.out_path()
-        """Declare variables for a leaf's value; return (final expression, variable or None).
+    def prepare_value(self, node: Node, context: _Context) -> Prepared:
+        """Declare the variables of a leaf's value; the problems are returned, not emitted.
 
-        Emits a problem marker for the first step that fails on a present value, and for a
-        required value that is missing.
+        Each ``apply`` step gets a variable; a step that can fail contributes a test (its
+        input present, its output empty) and the marker to write when that test holds.
         """
+        out_path = context.out_path(node.name) if node.is_attribute else context.out_path()
         kind = node.value_kind
         if kind == "value":
-            return xpath_literal(node.value_text), None
+            return Prepared(xpath_literal(node.value_text), None)
+        if kind == "position":
+            return Prepared(f"${context.levels[-1].position}", None)
         if kind == "param":
             variable = f"param-{node.value_text}"
-            if node.required:
-                self.problem_if(f"${variable} = ''", "required.missing", node, out_path, "", "")
-            return f"${variable}", variable
-        if kind == "position":
-            return f"${context.levels[-1].position}", None
-        source_tail = node.value_text
+            missing = self.marker("required.missing", node, out_path, "", "") if node.required else None
+            return Prepared(f"${variable}", variable, [], missing)
+        source_text = (
+            _avt(node.value_text) if kind == "message" else context.source_path(node.value_text)
+        )
         steps = list(node.steps)
         if steps and steps[0].takes_nodes:
             current = steps.pop(0).build(node.value_xpath)
@@ -302,73 +329,101 @@ class StylesheetWriter:
             current = f"string({node.value_xpath})"
         else:
             current = _norm(node.value_xpath)
-        variable = self.name("v")
-        self.emit(f'<xsl:variable name="{variable}" select={quoteattr(current)}/>')
-        previous = variable
+        previous = self.variable(current)
+        failures: list[tuple[str, str]] = []
         for step in steps:
-            expression = step.build(f"${previous}")
-            following = self.name("v")
-            self.emit(f'<xsl:variable name="{following}" select={quoteattr(expression)}/>')
+            following = self.variable(step.build(f"${previous}"))
+            if step.nan_guard:
+                raw = following
+                following = self.variable(f"substring(${raw}, 1, 999 * (${raw} != 'NaN'))")
             if step.fails:
-                self.problem_if(
-                    f"${previous} != '' and ${following} = ''",
-                    step.fails,
-                    node,
-                    out_path,
-                    context.source_path(source_tail),
-                    f"${previous}",
-                    expected=step.describe,
+                marker = self.marker(
+                    step.fails, node, out_path, source_text, f"${previous}", expected=step.describe
                 )
+                failures.append((f"${previous} != '' and ${following} = ''", marker))
             previous = following
+        missing = None
         if node.required and node.default is None:
-            self.problem_if(
-                f"${variable} = ''",
-                "required.missing",
-                node,
-                out_path,
-                context.source_path(source_tail),
-                "",
-            )
+            missing = self.marker("required.missing", node, out_path, source_text, "")
         if node.default is not None:
-            final = self.name("v")
             default = xpath_literal(node.default)
-            fallback = f"concat(${previous}, substring({default}, 1, 999 * (${previous} = '')))"
-            self.emit(f'<xsl:variable name="{final}" select={quoteattr(fallback)}/>')
-            previous = final
-        return f"${previous}", previous
+            previous = self.variable(
+                f"concat(${previous}, substring({default}, 1, 999 * (${previous} = '')))"
+            )
+        return Prepared(f"${previous}", previous, failures, missing)
+
+    def variable(self, expression: str) -> str:
+        """Declare a fresh variable holding ``expression``; return its name."""
+        name = self.name("v")
+        self.emit(f'<xsl:variable name="{name}" select={quoteattr(expression)}/>')
+        return name
+
+    def emit_problems(self, prepared: Prepared) -> None:
+        """Problem markers of an attribute value, each guarded by its own test."""
+        for test, marker in prepared.failures:
+            self.emit(f"<xsl:if test={quoteattr(test)}>{marker}</xsl:if>")
+        if prepared.missing is not None and prepared.variable is not None:
+            test = f"${prepared.variable} = ''"
+            self.emit(f"<xsl:if test={quoteattr(test)}>{prepared.missing}</xsl:if>")
 
     def leaf(self, node: Node, context: _Context) -> None:
-        value, variable = self.prepare_value(node, context)
+        prepared = self.prepare_value(node, context)
         attributes = [child for child in node.children if child.is_attribute]
-        prepared = [self.prepare_value(attribute, context) for attribute in attributes]
-        if variable is not None:
-            self.emit(f"<xsl:if test={quoteattr(f'{value} != {chr(39)}{chr(39)}')}>")
+        attribute_values = [self.prepare_value(attribute, context) for attribute in attributes]
+        for attribute_value in attribute_values:
+            self.emit_problems(attribute_value)
+        if prepared.variable is None:
+            self.element(node, context, prepared, attributes, attribute_values)
+            return
+        self.emit("<xsl:choose>")
+        for test, marker in prepared.failures:
+            self.emit(f"<xsl:when test={quoteattr(test)}>{marker}</xsl:when>")
+        self.emit(f"<xsl:when test={quoteattr(f'{prepared.value} != {chr(39)}{chr(39)}')}>")
+        self.element(node, context, prepared, attributes, attribute_values)
+        self.emit("</xsl:when>")
+        if prepared.missing is not None:
+            self.emit(f"<xsl:otherwise>{prepared.missing}</xsl:otherwise>")
+        self.emit("</xsl:choose>")
+
+    def element(
+        self,
+        node: Node,
+        context: _Context,
+        prepared: Prepared,
+        attributes: list[Node],
+        attribute_values: list[Prepared],
+    ) -> None:
         self.emit(f"<{node.name}>")
-        for attribute, attribute_value in zip(attributes, prepared, strict=True):
+        for attribute, attribute_value in zip(attributes, attribute_values, strict=True):
             self.attribute(attribute, attribute_value)
         if self.trace:
             self.trace_attributes(node, context)
         if node.value_kind == "value":
             self.emit(escape(node.value_text))
         else:
-            self.emit(f"<xsl:value-of select={quoteattr(value)}/>")
+            self.emit(f"<xsl:value-of select={quoteattr(prepared.value)}/>")
         self.emit(f"</{node.name}>")
-        if variable is not None:
-            self.emit("</xsl:if>")
 
-    def attribute(self, node: Node, prepared: tuple[str, str | None]) -> None:
-        value, variable = prepared
+    def attribute(self, node: Node, prepared: Prepared) -> None:
         name = node.name[1:]
-        body = f"<xsl:attribute name={quoteattr(name)}><xsl:value-of select={quoteattr(value)}/></xsl:attribute>"
-        if variable is None:
+        body = (
+            f"<xsl:attribute name={quoteattr(name)}>"
+            f"<xsl:value-of select={quoteattr(prepared.value)}/></xsl:attribute>"
+        )
+        if node.value_kind == "value":
+            body = f"<xsl:attribute name={quoteattr(name)}>{escape(node.value_text)}</xsl:attribute>"
+        if prepared.variable is None:
             self.emit(body)
         else:
-            self.emit(f"<xsl:if test={quoteattr(f'{value} != {chr(39)}{chr(39)}')}>{body}</xsl:if>")
+            test = f"{prepared.value} != ''"
+            self.emit(f"<xsl:if test={quoteattr(test)}>{body}</xsl:if>")
 
     def trace_attributes(self, node: Node, context: _Context) -> None:
         rule = f"{self.file}:{node.line}"
         if node.value_kind in ("from", "xpath"):
             source = context.source_path(node.value_text)
+        elif node.value_kind == "message":
+            source = _avt(node.value_text)
         elif node.value_kind == "position":
             source = f"position in {context.levels[-1].text}"
         elif node.value_kind == "param":
@@ -382,18 +437,10 @@ class StylesheetWriter:
 
     # -- problems ----------------------------------------------------------------------------
 
-    def problem_if(
-        self,
-        test: str,
-        code: str,
-        node: Node,
-        out_path: str,
-        source: str,
-        value: str,
-        *,
-        expected: str = "",
-    ) -> None:
-        """Emit a problem marker, guarded by ``test``; paths are attribute value templates."""
+    def marker(
+        self, code: str, node: Node, out_path: str, source: str, value: str, *, expected: str = ""
+    ) -> str:
+        """The problem marker element for a rule (paths are attribute value templates)."""
         attributes = (
             f' code="{code}" rule={quoteattr(f"{self.file}:{node.line}")}'
             f" path={quoteattr(out_path)}"
@@ -407,9 +454,22 @@ class StylesheetWriter:
             if value
             else ""
         )
-        self.emit(
-            f"<xsl:if test={quoteattr(test)}><p:Problem{attributes}>{value_part}</p:Problem></xsl:if>"
-        )
+        return f"<p:Problem{attributes}>{value_part}</p:Problem>"
+
+    def problem_if(
+        self,
+        test: str,
+        code: str,
+        node: Node,
+        out_path: str,
+        source: str,
+        value: str,
+        *,
+        expected: str = "",
+    ) -> None:
+        """Emit a problem marker, guarded by ``test``; paths are attribute value templates."""
+        marker = self.marker(code, node, out_path, source, value, expected=expected)
+        self.emit(f"<xsl:if test={quoteattr(test)}>{marker}</xsl:if>")
 
 
 def _norm(expression: str) -> str:
@@ -417,7 +477,7 @@ def _norm(expression: str) -> str:
 
 
 def _leaf_test(node: Node) -> str | None:
-    if node.value_kind in ("from", "xpath") and node.default is None:
+    if node.value_kind in ("from", "xpath", "message") and node.default is None:
         return (
             f"normalize-space({node.value_xpath}) != ''"
             if not node.raw

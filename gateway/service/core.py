@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,8 +61,11 @@ class Gateway:
         outcomes: OutcomeHandler,
         *,
         clock: Callable[[], float] = time.time,
+        executor: Executor | None = None,
     ) -> None:
         self.config = config
+        self.executor = executor
+        """Threads that run the pipeline (None: the event loop's default executor)."""
         self.pipeline = pipeline
         self.routes = routes
         self.store = store
@@ -92,21 +96,16 @@ class Gateway:
             if existing is not None:
                 return self._repeat(feed, existing, body_hash, idempotency_key)
         received_at = self.clock()
-        result = await asyncio.to_thread(
-            self.pipeline.read_feed, feed, body, source_name=f"the {feed} message"
-        )
+        result, items = await self._translate(feed, body)
+        # Without a header, the feed's own message number is the key; the store checks it
+        # in the same transaction that saves the message, so no separate look-up is needed.
         key = idempotency_key or result.message_id
-        if key and not idempotency_key:
-            existing = await self.store.find_message_by_key(sender, key)
-            if existing is not None:
-                return self._repeat(feed, existing, body_hash, key)
         message_id = new_id("msg")
         if not result.readable:
             message = _unreadable(
                 message_id, feed, sender, key, body_hash, body, received_at, result
             )
         else:
-            items = await asyncio.to_thread(self._prepare, result)
             message = _accepted(message_id, feed, sender, key, body_hash, body, received_at, items)
         saved = await self.store.save_message(message)
         if not saved.created:
@@ -123,8 +122,16 @@ class Gateway:
         )
         return Answer(message.response_status, message.response)
 
-    def _prepare(self, result: FeedResult) -> list[NewItem]:
-        return prepare_items(self.pipeline, self.routes, self.endpoints, result)
+    async def _translate(self, feed: str, body: bytes) -> tuple[FeedResult, list[NewItem]]:
+        """Read, check, route and render a message in one trip to a worker thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self._translate_now, feed, body)
+
+    def _translate_now(self, feed: str, body: bytes) -> tuple[FeedResult, list[NewItem]]:
+        result = self.pipeline.read_feed(feed, body, source_name=f"the {feed} message")
+        if not result.readable:
+            return result, []
+        return result, prepare_items(self.pipeline, self.routes, self.endpoints, result)
 
     def _repeat(self, feed: str, saved: SavedMessage, body_hash: str, key: str) -> Answer:
         if saved.body_hash != body_hash:
@@ -171,9 +178,7 @@ class Gateway:
         raw = await self.store.get_raw(message_id)
         if raw is None:
             raise NotFoundError(f"There is no message {message_id}.")
-        result = await asyncio.to_thread(
-            self.pipeline.read_feed, raw.feed, raw.raw, source_name=f"the {raw.feed} message"
-        )
+        result, items = await self._translate(raw.feed, raw.raw)
         if not result.readable:
             return Answer(
                 422,
@@ -186,7 +191,6 @@ class Gateway:
                     problems=[p.to_dict() for p in result.problems],
                 ),
             )
-        items = await asyncio.to_thread(self._prepare, result)
         added = await self.store.replay_message(message_id, items, self.clock())
         self._wake(items)
         log.info("message.replayed", message_id=message_id, deliveries=added)

@@ -77,7 +77,7 @@ class OutcomeHandler:
                 "response.receipt_not_mapped",
                 endpoint=endpoint,
                 item_id=delivery.item_id,
-                reason=str(exc)[:200],
+                problems=sorted({problem.code for problem in exc.problems}),
             )
 
     async def apply(

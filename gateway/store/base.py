@@ -310,6 +310,13 @@ class MessageStore(Protocol):
         expired, and no earlier pending row shares its ordering key (in order per consignment).
         """
 
+    async def release_leases(self, now: float) -> int:
+        """Make every leased (in-flight) delivery due now; returns how many.
+
+        Only for a store that one gateway process uses: at its start, every lease belongs to
+        a process that is gone. A store shared by several instances leaves leases to expire.
+        """
+
     async def finish_attempt(self, result: AttemptResult) -> None:
         """Record an attempt and the row's new status; move the item on (submitted, dead)."""
 

@@ -28,12 +28,34 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 
 async def _enqueue(store: SqliteStore, count: int, *, consignment: str | None = None) -> None:
     items = tuple(
-        NewItem(f"i{n}", n, f"RR{n}", consignment, b"<Declaration/>", True, (),
-                (NewDelivery("ep", "uk-cds", f"key{n}", consignment or f"RR{n}", f"<d{n}/>".encode()),))
+        NewItem(
+            f"i{n}",
+            n,
+            f"RR{n}",
+            consignment,
+            b"<Declaration/>",
+            True,
+            (),
+            (NewDelivery("ep", "uk-cds", f"key{n}", consignment or f"RR{n}", f"<d{n}/>".encode()),),
+        )
         for n in range(count)
     )
-    await store.save_message(NewMessage("m1", "upu-itmatt", "s", None, "h", b"<raw/>",
-                                        time.time(), "accepted", 202, {}, (), items))
+    await store.save_message(
+        NewMessage(
+            "m1",
+            "upu-itmatt",
+            "s",
+            None,
+            "h",
+            b"<raw/>",
+            time.time(),
+            "accepted",
+            202,
+            {},
+            (),
+            items,
+        )
+    )
 
 
 def _worker(store: SqliteStore, transport: MockTransport, **kwargs: object) -> EndpointWorker:
@@ -45,8 +67,7 @@ def _worker(store: SqliteStore, transport: MockTransport, **kwargs: object) -> E
         "idle_poll": 0.05,
     }
     options.update(kwargs)
-    return EndpointWorker("ep", "http://endpoint.invalid/declarations", store, transport,
-                          **options)  # type: ignore[arg-type]
+    return EndpointWorker("ep", "http://endpoint.invalid/declarations", store, transport, **options)  # type: ignore[arg-type]
 
 
 async def _until(predicate: Callable[[], object], timeout: float = 5.0) -> None:
@@ -68,7 +89,8 @@ async def test_delivers_every_row_with_its_idempotency_key(store: SqliteStore) -
     await _until(drained)
     await worker.stop()
     assert sorted(r.headers["Idempotency-Key"] for r in transport.requests) == sorted(
-        f"key{n}" for n in range(10))
+        f"key{n}" for n in range(10)
+    )
     items = await store.find_items("RR3")
     assert items[0].state == ItemState.SUBMITTED
 
@@ -102,7 +124,8 @@ async def test_permanent_refusal_is_dead_lettered_with_the_endpoint_reason(
 ) -> None:
     await _enqueue(store, 1)
     transport = MockTransport(
-        lambda request: TransportResponse(400, b'{"detail": "The EORI GB0 is not registered."}'))
+        lambda request: TransportResponse(400, b'{"detail": "The EORI GB0 is not registered."}')
+    )
     worker = _worker(store, transport)
     worker.start()
 
@@ -136,8 +159,13 @@ async def test_breaker_opens_and_stops_sending(store: SqliteStore) -> None:
     await _enqueue(store, 20)
     transport = MockTransport(lambda request: TransportResponse(503))
     breaker = CircuitBreaker(3, 60.0, time.monotonic)
-    worker = _worker(store, transport, breaker=breaker, concurrency=1,
-                     policy=RetryPolicy(base_delay=0.001, max_delay=0.001, max_attempts=100))
+    worker = _worker(
+        store,
+        transport,
+        breaker=breaker,
+        concurrency=1,
+        policy=RetryPolicy(base_delay=0.001, max_delay=0.001, max_attempts=100),
+    )
     worker.start()
     await asyncio.sleep(0.5)
     await worker.stop()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from lxml import etree
@@ -23,6 +24,15 @@ from gateway.mapping.markers import markers_by_entry, p_attr, problem_from_marke
 from gateway.problems import Problem
 
 NS = {"c": CANONICAL_NS}
+
+
+def select(element: etree._Element, xpath: str) -> list[Any]:
+    """Nodes an XPath selects (typed loosely: elements or attribute strings)."""
+    return cast("list[Any]", element.xpath(xpath, namespaces=NS))
+
+
+def texts(element: etree._Element, xpath: str) -> list[str | None]:
+    return [node.text for node in select(element, xpath)]
 
 
 @dataclass
@@ -37,7 +47,7 @@ class Mapped:
         xpath = "/".join(
             f"c:{step}" if not step.startswith("@") else step for step in path.split("/")
         )
-        found = self.element.xpath(xpath, namespaces=NS)
+        found = select(self.element, xpath)
         if not found:
             return None
         first = found[0]
@@ -45,7 +55,7 @@ class Mapped:
 
     def count(self, path: str) -> int:
         xpath = "/".join(f"c:{step}" for step in path.split("/"))
-        return len(self.element.xpath(xpath, namespaces=NS))
+        return len(select(self.element, xpath))
 
     def codes(self) -> list[str]:
         return [problem.code for problem in self.problems]
@@ -179,6 +189,22 @@ def test_multiply_round_and_format_decimal(run: Runner) -> None:
     assert mapped.text("Cents") == "1250"
     assert mapped.text("Rounded") == "3.14"
     assert mapped.text("Formatted") == "3.142"
+
+
+def test_remove_deletes_every_listed_character(run: Runner) -> None:
+    mapped = one(run, 'Out: {from: V, apply: [{remove: " .-"}]}', "<V>6109.10-00 00</V>")
+    assert mapped.text("Out") == "6109100000"
+
+
+def test_round_writes_the_decimal_not_the_binary_float(run: Runner) -> None:
+    """8.45 is 8.449999999999999 as a double; the output must still say 8.45."""
+    mapped = one(run, "Out: {from: V, apply: [{round: 2}]}", "<V>8.45</V>")
+    assert mapped.text("Out") == "8.45"
+
+
+def test_decimal_keeps_the_text_as_written(run: Runner) -> None:
+    mapped = one(run, "Out: {from: V, apply: [decimal]}", "<V>12.50</V>")
+    assert mapped.text("Out") == "12.50"
 
 
 def test_round_of_text_is_a_problem(run: Runner) -> None:
@@ -392,10 +418,8 @@ def test_for_each_repeats_a_group_with_its_position(run: Runner) -> None:
         "<Content><D>tea</D></Content><Content><D>cups</D></Content><Content><D>pot</D></Content>",
     )
     assert mapped.count("Line") == 3
-    sequences = [e.text for e in mapped.element.xpath("c:Line/c:Seq", namespaces=NS)]
-    texts = [e.text for e in mapped.element.xpath("c:Line/c:Text", namespaces=NS)]
-    assert sequences == ["1", "2", "3"]
-    assert texts == ["tea", "cups", "pot"]
+    assert texts(mapped.element, "c:Line/c:Seq") == ["1", "2", "3"]
+    assert texts(mapped.element, "c:Line/c:Text") == ["tea", "cups", "pot"]
 
 
 def test_problem_inside_for_each_names_the_position_of_the_source_node(run: Runner) -> None:
@@ -423,8 +447,7 @@ def test_a_list_writes_fixed_elements_in_order(run: Runner) -> None:
         """,
         "",
     )
-    codes = [e.text for e in mapped.element.xpath("c:Procedure/c:Code", namespaces=NS)]
-    assert codes == ["40", "1H7"]
+    assert texts(mapped.element, "c:Procedure/c:Code") == ["40", "1H7"]
 
 
 def test_attributes_are_written_from_constants_and_source(run: Runner) -> None:

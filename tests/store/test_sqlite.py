@@ -279,3 +279,15 @@ async def test_select_messages_by_feed_status_destination_and_time(store: Sqlite
     assert await store.select_messages(MessageFilter(received_from=150, received_until=250)) == [
         "m2"
     ]
+
+
+async def test_release_leases_makes_in_flight_deliveries_due_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.db"
+    async with SqliteStore(path) as store:
+        await store.save_message(_message("m1", (_item("i1", 0, "RR1"),)))
+        await store.claim_deliveries("uk-cds", 10, lease_seconds=300, now=200.0)
+    async with SqliteStore(path) as store:
+        assert await store.claim_deliveries("uk-cds", 10, 300, now=201.0) == []
+        assert await store.release_leases(now=201.0) == 1
+        again = await store.claim_deliveries("uk-cds", 10, 300, now=201.0)
+    assert [c.attempt for c in again] == [2]
