@@ -83,7 +83,7 @@
               <xsl:value-of select="translate($currency, $lower, $upper)"/>
             </xsl:attribute>
           </xsl:if>
-          <xsl:value-of select="round(sum($contents/it:Value) * 100) div 100"/>
+          <xsl:value-of select="format-number(sum($contents/it:Value), '0.##')"/>
         </InvoiceAmount>
         <xsl:if test="$gross != ''">
           <TotalGrossMassMeasure unitCode="KGM"><xsl:value-of select="$gross"/></TotalGrossMassMeasure>
@@ -109,8 +109,8 @@
               </Address>
             </GoodsLocation>
           </Consignment>
-          <xsl:variable name="postage" select="string(number(normalize-space(it:Postage)))"/>
-          <xsl:if test="$postage != 'NaN'">
+          <xsl:variable name="postage" select="normalize-space(it:Postage)"/>
+          <xsl:if test="string(number($postage)) != 'NaN'">
             <CustomsValuation>
               <FreightChargeAmount>
                 <xsl:if test="normalize-space(it:Postage/@currency) != ''">
@@ -179,7 +179,7 @@
     <xsl:variable name="origin" select="translate(normalize-space(it:OriginCountry), $lower, $upper)"/>
     <GovernmentAgencyGoodsItem>
       <CustomsValueAmount currencyID="{translate(normalize-space(it:Value/@currency), $lower, $upper)}">
-        <xsl:value-of select="number(normalize-space(it:Value))"/>
+        <xsl:value-of select="normalize-space(it:Value)"/>
       </CustomsValueAmount>
       <SequenceNumeric><xsl:value-of select="position()"/></SequenceNumeric>
       <Commodity>
@@ -230,9 +230,8 @@
     </xsl:variable>
     <xsl:choose>
       <xsl:when test="string($value) = 'NaN' or $factor = ''"/>
-      <xsl:when test="$factor = '1'"><xsl:value-of select="$value"/></xsl:when>
       <xsl:otherwise>
-        <xsl:value-of select="round($value * $factor * 1000000) div 1000000"/>
+        <xsl:value-of select="format-number($value * $factor, '0.######')"/>
       </xsl:otherwise>
     </xsl:choose>
   </xsl:template>

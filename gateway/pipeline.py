@@ -14,6 +14,7 @@ schema validation. A bad item is refused on its own; the rest go on.
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import IO, Any, cast
 
 from lxml import etree
 
-from gateway.canonical import CANONICAL_NS
+from gateway.canonical import CANONICAL_NS, PROBLEM_NS
 from gateway.errors import ConfigurationError, GatewayError, InputError, MappingError
 from gateway.formats.chunks import SourceChunk, check_root, stream_chunks, whole_document
 from gateway.formats.json_schema import element_at, is_json_schema, json_schema_errors
@@ -44,6 +45,7 @@ CANONICAL_TARGET = "canonical"
 DEFAULT_CHUNK_SIZE = 500
 _C = f"{{{CANONICAL_NS}}}"
 _DECLARATION = f"{_C}Declaration"
+SKIP_ATTRIBUTE = f"{{{PROBLEM_NS}}}skip"
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,11 @@ class Pipeline:
             root = parse_xml(data, source_name, max_bytes=self.max_bytes)
             expected = _clark(spec.root, spec.namespaces) if spec.root else None
             check_root(
-                root.tag, expected, source_name, reference.feed, line=cast("int | None", root.sourceline)
+                root.tag,
+                expected,
+                source_name,
+                reference.feed,
+                line=cast("int | None", root.sourceline),
             )
             documents[name] = root
         return documents
@@ -259,7 +265,13 @@ class Pipeline:
         item_path = _simple_path(spec.for_each, spec.namespaces)
         if item_path is None:
             root = parse_xml(stream.read(self.max_bytes + 1), source_name, max_bytes=self.max_bytes)
-            check_root(root.tag, expected_root, source_name, spec.name, line=cast("int | None", root.sourceline))
+            check_root(
+                root.tag,
+                expected_root,
+                source_name,
+                spec.name,
+                line=cast("int | None", root.sourceline),
+            )
             yield whole_document(root), None
             return
         for chunk in stream_chunks(
@@ -484,37 +496,37 @@ class Pipeline:
         ]
         outputs: dict[int, tuple[bytes | None, list[Problem]]] = {}
         if accepted:
-            batch = etree.Element(f"{_C}DeclarationBatch", nsmap={None: CANONICAL_NS})  # type: ignore[dict-item]
-            for _, declaration in accepted:
-                batch.append(_copy(declaration.element))
-            transform = mapping.trace_transform() if trace else mapping.transform
-            params = {
-                f"param-{name}": etree.XSLT.strparam(value) for name, value in parameters.items()
-            }
-            documents = transform(batch, **params).getroot()  # type: ignore[arg-type]
+            documents = self._transform_accepted(mapping, accepted, parameters, trace=trace)
             markers = markers_by_entry(documents)
-            schema = _load_schema(spec.output_schema) if spec.output_schema else None
-            for number, document in enumerate(documents):
-                index, declaration = accepted[number] if spec.per == "declaration" else accepted[0]
-                problems = [
-                    problem_from_marker(marker, item=declaration.declaration_id, outbound=True)
+            entries = list(documents)
+            owners = [
+                accepted[number] if spec.per == "declaration" else accepted[0]
+                for number in range(len(entries))
+            ]
+            problems_of = [
+                [
+                    problem_from_marker(marker, item=owner.declaration_id, outbound=True)
                     for marker in markers.get(number, [])
                 ]
-                output_root = document[0] if len(document) else None
-                if output_root is None:
-                    outputs[index] = (None, problems)
-                    continue
-                if trace:
-                    lift_lineage(output_root)
-                if schema is not None and not problems:
-                    problems.extend(
-                        _output_schema_problems(
-                            schema, output_root, declaration.declaration_id, spec.name
-                        )
-                    )
+                for number, (_, owner) in enumerate(owners)
+            ]
+            if trace:
+                for entry in entries:
+                    if len(entry):
+                        lift_lineage(entry[0])
+            if spec.output_schema:
+                invalid = _batch_schema_problems(spec.output_schema, documents, entries, spec.name)
+                for number, found in invalid.items():
+                    if not problems_of[number]:
+                        item = owners[number][1].declaration_id
+                        problems_of[number].extend(_with_item(p, item) for p in found)
+            for number, entry in enumerate(entries):
+                index, _ = owners[number]
+                problems = problems_of[number]
+                output_root = entry[0] if len(entry) else None
                 body = (
                     None
-                    if problems
+                    if problems or output_root is None
                     else etree.tostring(output_root, encoding="UTF-8", xml_declaration=True)
                 )
                 outputs[index] = (body, problems)
@@ -525,13 +537,51 @@ class Pipeline:
                 TranslatedDeclaration(
                     declaration.index,
                     declaration.declaration_id,
-                    declaration.canonical,
+                    declaration.element,
                     body,
                     (*declaration.problems, *extra.get(index, []), *problems),
                     declaration.consignment_id,
                 )
             )
         return rendered
+
+    def _transform_accepted(
+        self,
+        mapping: CompiledMapping,
+        accepted: list[tuple[int, CanonicalDeclaration]],
+        parameters: Mapping[str, str],
+        *,
+        trace: bool,
+    ) -> etree._Element:
+        """Run the destination stylesheet over the accepted declarations only.
+
+        Per-declaration documents are rendered in place: the other declarations of the batch
+        are marked ``p:skip`` for the run (the stylesheet passes them by) instead of copying
+        the accepted ones into a batch of their own.
+        """
+        transform = mapping.trace_transform() if trace else mapping.transform
+        params = {f"param-{name}": etree.XSLT.strparam(value) for name, value in parameters.items()}
+        elements = [declaration.element for _, declaration in accepted]
+        parent = elements[0].getparent()
+        in_place = (
+            mapping.spec.per == "declaration"
+            and parent is not None
+            and all(element.getparent() is parent for element in elements)
+        )
+        if not in_place or parent is None:
+            batch = etree.Element(f"{_C}DeclarationBatch", nsmap={None: CANONICAL_NS})  # type: ignore[dict-item]
+            for element in elements:
+                batch.append(_copy(element))
+            return transform(batch, **params).getroot()  # type: ignore[arg-type]
+        chosen = {id(element) for element in elements}  # the elements are held: ids are stable
+        skipped = [child for child in parent if id(child) not in chosen]
+        for child in skipped:
+            child.set(SKIP_ATTRIBUTE, "1")
+        try:
+            return transform(parent.getroottree(), **params).getroot()  # type: ignore[arg-type]
+        finally:
+            for child in skipped:
+                del child.attrib[SKIP_ATTRIBUTE]
 
     def _feed_of(self, declaration: CanonicalDeclaration) -> CompiledMapping | None:
         batch = declaration.element.getparent()
@@ -731,23 +781,37 @@ def _canonical_schema() -> etree.XMLSchema | None:
     return canonical_schema()
 
 
-def _output_schema_problems(
-    schema: etree.XMLSchema, root: etree._Element, item: str, target: str
-) -> list[Problem]:
-    document = etree.ElementTree(_copy(root))
-    if schema.validate(document):
-        return []
-    return [
-        Problem(
-            severity=Severity.ERROR,
-            code="destination.schema",
-            message=f"The {target} document is not valid against its schema: {_schema_message(entry.message)}.",
-            item=item,
-            source_path=_display_path(entry.path),
-            rule=target,
+def _batch_schema_problems(
+    relative: str, documents: etree._Element, entries: list[etree._Element], target: str
+) -> dict[int, list[Problem]]:
+    """Schema problems of rendered documents by their number, in one validation call."""
+    from gateway.schemas import load_wrapped_schema
+
+    wrapped = load_wrapped_schema(relative)
+    if wrapped.validate(documents):
+        return {}
+    found: dict[int, list[Problem]] = {}
+    for entry in wrapped.error_log:  # type: ignore[attr-defined]
+        match = re.match(r"^/documents/document(?:\[(\d+)\])?", entry.path or "")
+        if match is None:
+            continue
+        number = int(match.group(1) or 1) - 1
+        if not 0 <= number < len(entries):
+            continue
+        path = _display_path((entry.path or "")[match.end() :])
+        found.setdefault(number, []).append(
+            Problem(
+                severity=Severity.ERROR,
+                code="destination.schema",
+                message=(
+                    f"The {target} document is not valid against its schema: "
+                    f"{_schema_message(entry.message)}."
+                ),
+                source_path=path,
+                rule=target,
+            )
         )
-        for entry in schema.error_log  # type: ignore[attr-defined]
-    ]
+    return found
 
 
 def _unmapped(document: etree._Element, mapping: CompiledMapping) -> set[str]:

@@ -167,6 +167,40 @@ def load_schema(relative_path: str) -> etree.XMLSchema:
     return _load_schema_file(path.resolve())
 
 
+WRAPPER_ROOT = "documents"
+WRAPPER_ENTRY = "document"
+
+
+def load_wrapped_schema(relative_path: str) -> etree.XMLSchema:
+    """A schema for ``<documents><document>DOC</document>...</documents>`` (no namespace),
+    each DOC valid against the project schema ``relative_path``: one validation call for a
+    whole batch of outputs. Cached like ``load_schema``."""
+    name = _checked_relative_path(relative_path)
+    path = find_schema(name)
+    if path is None:
+        load_schema(relative_path)  # raises the SchemaError that names the folders searched
+        raise AssertionError("unreachable")
+    return _wrapped(path.resolve())
+
+
+@functools.lru_cache(maxsize=64)
+def _wrapped(path: Path) -> etree.XMLSchema:
+    target = _read_schema_document(path).getroot().get("targetNamespace") or ""
+    xs = "http://www.w3.org/2001/XMLSchema"
+    driver = (
+        f'<xs:schema xmlns:xs="{xs}">'
+        f'<xs:import namespace="{target}" schemaLocation="{path.as_uri()}"/>'
+        f'<xs:element name="{WRAPPER_ROOT}"><xs:complexType><xs:sequence>'
+        f'<xs:element name="{WRAPPER_ENTRY}" minOccurs="0" maxOccurs="unbounded"><xs:complexType>'
+        '<xs:sequence><xs:any namespace="##other" processContents="strict"/></xs:sequence>'
+        '<xs:attribute name="index" type="xs:integer"/>'
+        "</xs:complexType></xs:element></xs:sequence></xs:complexType></xs:element></xs:schema>"
+    )
+    _load_schema_file(path)  # the imported file passes the same local-only checks first
+    tree = etree.ElementTree(etree.fromstring(driver.encode(), _hardened_parser()))
+    return _compile(tree, f"batch wrapper of {path}")
+
+
 @dataclass(frozen=True)
 class _PackEntry:
     """How to build one named validator: the pack files it imports, by namespace."""

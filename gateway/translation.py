@@ -6,6 +6,9 @@ These are the plain values the pure pipeline hands to the edges (CLI, service, s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
 
 from gateway.problems import Problem
 
@@ -22,12 +25,20 @@ class TranslatedDeclaration:
     """0-based position of the declaration in its message."""
     declaration_id: str
     """The identifier that names it to people: postal item ID, waybill or order number."""
-    canonical: bytes
-    """The canonical declaration as XML (namespace ``CANONICAL_NS``)."""
+    canonical_source: bytes | Any
+    """The canonical declaration: XML bytes, or the element itself (written out on demand)."""
     output: bytes | None
     problems: tuple[Problem, ...] = ()
     consignment_id: str | None = None
     """Declarations sharing a consignment are delivered in order."""
+
+    @property
+    def canonical(self) -> bytes:
+        """The canonical declaration as XML (namespace ``CANONICAL_NS``)."""
+        source = self.canonical_source
+        if isinstance(source, bytes):
+            return source
+        return etree.tostring(source, encoding="UTF-8")
 
     @property
     def accepted(self) -> bool:

@@ -29,7 +29,9 @@ class Platform(BaseModel):
 
     ID: Text | None = element("id", None, None, f"Identifier of the platform; {ECOMMERCE_ORIGIN}.")
     Name: Text | None = element("text", None, None, f"Name of the platform; {ECOMMERCE_ORIGIN}.")
-    URI: Text | None = element("uri", None, None, f"Web address of the platform; {ECOMMERCE_ORIGIN}.")
+    URI: Text | None = element(
+        "uri", None, None, f"Web address of the platform; {ECOMMERCE_ORIGIN}."
+    )
 
 
 class Order(BaseModel):
@@ -37,7 +39,9 @@ class Order(BaseModel):
 
     model_config = CANONICAL_CONFIG
 
-    ID: Text | None = element("id", None, None, f"Order number on the platform; {ECOMMERCE_ORIGIN}.")
+    ID: Text | None = element(
+        "id", None, None, f"Order number on the platform; {ECOMMERCE_ORIGIN}."
+    )
     IssueDateTime: DateTimeText | None = element(
         "datetime", None, None, f"When the order was placed; {ECOMMERCE_ORIGIN}."
     )
@@ -54,7 +58,9 @@ class Payment(BaseModel):
     PaidAmount: Amount | None = element(
         "amount", None, None, f"Amount paid by the buyer; {ECOMMERCE_ORIGIN}."
     )
-    MethodCode: Text | None = element("code", None, None, f"Payment method, coded; {ECOMMERCE_ORIGIN}.")
+    MethodCode: Text | None = element(
+        "code", None, None, f"Payment method, coded; {ECOMMERCE_ORIGIN}."
+    )
     ProviderName: Text | None = element(
         "text", None, None, f"Name of the payment provider; {ECOMMERCE_ORIGIN}."
     )

@@ -202,7 +202,13 @@ def actual_files(case: Path) -> dict[str, bytes]:
     pipeline = Pipeline(parameters=parameters)
     files: dict[str, bytes] = {}
     refusals: list[dict[str, Any]] = []
-    result = pipeline.translate(feed, target, source.read_bytes(), source_name=source.name)
+    references = {  # reference documents (e.g. master: the XFWB of an XFZB), paths as for input
+        str(name): (case / str(path)).resolve().read_bytes()
+        for name, path in (settings.get("references") or {}).items()
+    }
+    result = pipeline.translate(
+        feed, target, source.read_bytes(), source_name=source.name, references=references
+    )
     for declaration in result.declarations:
         if declaration.accepted and declaration.output is not None:
             files[f"{declaration.declaration_id}.xml"] = declaration.output

@@ -109,14 +109,29 @@ def simulate(arguments: argparse.Namespace) -> int:
     """Run a customs endpoint simulator until interrupted."""
     import asyncio
 
-    from gateway.simulator import FaultSettings, SimulatorOptions, parse_outcome_shares, run_simulator
+    from gateway.simulator import (
+        FaultSettings,
+        SimulatorOptions,
+        parse_outcome_shares,
+        run_simulator,
+    )
 
-    parser = argparse.ArgumentParser(prog="gateway simulate", description="a customs endpoint simulator (UK CDS)")
+    parser = argparse.ArgumentParser(
+        prog="gateway simulate", description="a customs endpoint simulator (UK CDS)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
-    parser.add_argument("--callback-url", default=None, help="where to post asynchronous notifications")
-    parser.add_argument("--outcomes", default="accepted=1", help="shares, e.g. accepted=0.7,queried=0.1,held=0.1,rejected=0.1")
-    parser.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 503")
+    parser.add_argument(
+        "--callback-url", default=None, help="where to post asynchronous notifications"
+    )
+    parser.add_argument(
+        "--outcomes",
+        default="accepted=1",
+        help="shares, e.g. accepted=0.7,queried=0.1,held=0.1,rejected=0.1",
+    )
+    parser.add_argument(
+        "--error-rate", type=float, default=0.0, help="share of requests answered 503"
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--seed", type=int, default=None)
     options = parser.parse_args(list(arguments.args or []))

@@ -69,9 +69,7 @@ def load_json_schema(relative: str) -> jsonschema.protocols.Validator:
     try:
         validator_class.check_schema(schema)
     except jsonschema.exceptions.SchemaError as exc:
-        raise SchemaError(
-            f"The JSON Schema {path} is not a valid schema: {exc.message}."
-        ) from exc
+        raise SchemaError(f"The JSON Schema {path} is not a valid schema: {exc.message}.") from exc
     return validator_class(schema)
 
 
@@ -139,6 +137,9 @@ def _named(node: etree._Element, name: str, key: str | None) -> list[etree._Elem
 def _message(error: jsonschema.exceptions.ValidationError) -> str:
     """The error in a sentence; for oneOf/anyOf, the reasons of each alternative."""
     message = error.message
+    if error.validator == "oneOf" and not error.context:
+        forms = "; ".join(json.dumps(form) for form in error.validator_value)
+        return f"the value matches more than one of the forms allowed here, where exactly one must match ({forms})"
     if error.context:
         reasons = sorted({_short(inner) for inner in _leaves(error.context)})
         message = f"{_short(error)}: {'; or '.join(reasons)}"

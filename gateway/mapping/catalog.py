@@ -70,7 +70,9 @@ class CompiledMapping:
     def source_path(self, output_path: str, position: int) -> str | None:
         """The source path (with positions) of a canonical path such as
         ``GoodsShipment/GovernmentAgencyGoodsItem[2]/Commodity/Description``."""
-        found = self.lineage.get(_INDEX.sub("", output_path))
+        found = self.lineage.get(self._entry_key(output_path)) or self.lineage.get(
+            _INDEX.sub("", output_path)
+        )
         if found is None:
             return None
         indices = dict(re.findall(r"([^/\[]+)\[(\d+)\]", output_path))
@@ -81,6 +83,22 @@ class CompiledMapping:
         if found.tail:
             parts.append(found.tail)
         return "/".join(parts)
+
+
+    def _entry_key(self, output_path: str) -> str:
+        """The lineage key of a path that keeps the index of list entries (a template key given
+        as a list, e.g. two TransportContractDocument entries) and drops for_each positions."""
+        key = ""
+        for step in output_path.split("/"):
+            indexed = f"{key}/{step}" if key else step
+            if "[" in step and any(
+                known == indexed or known.startswith(indexed + "/") for known in self.lineage
+            ):
+                key = indexed
+            else:
+                plain = _INDEX.sub("", step)
+                key = f"{key}/{plain}" if key else plain
+        return key
 
 
 def _compile_xslt(text: str, file: str) -> etree.XSLT:
@@ -95,18 +113,29 @@ def _compile_xslt(text: str, file: str) -> etree.XSLT:
 def _walk(
     node: Node, levels: tuple[SourceStep, ...], out: str, file: str
 ) -> Iterator[tuple[str, Lineage]]:
+    """Lineage by output path; entries of a list (same name, no for_each) also under
+    ``Name[n]``, numbered as the stylesheet numbers them, so each keeps its own source."""
+    counts: dict[str, int] = {}
+    for child in node.children:
+        if not child.is_attribute and child.for_each is None:
+            counts[child.name] = counts.get(child.name, 0) + 1
+    seen: dict[str, int] = {}
     for child in node.children:
         child_levels = levels
         if child.for_each is not None:
             child_levels = (*levels, SourceStep(child.for_each_text, child.name))
-        path = f"{out}/{child.name}" if out else child.name
-        if child.is_leaf:
-            if child.value_kind == "message":
-                yield path, Lineage((), child.value_text, f"{file}:{child.line}")
-            else:
-                tail = child.value_text if child.value_kind in ("from", "xpath") else ""
-                yield path, Lineage(child_levels, tail, f"{file}:{child.line}")
-        yield from _walk(child, child_levels, path, file)
+        paths = [f"{out}/{child.name}" if out else child.name]
+        if counts.get(child.name, 0) > 1:
+            seen[child.name] = seen.get(child.name, 0) + 1
+            paths.append(f"{paths[0]}[{seen[child.name]}]")
+        for path in paths:
+            if child.is_leaf:
+                if child.value_kind == "message":
+                    yield path, Lineage((), child.value_text, f"{file}:{child.line}")
+                else:
+                    tail = child.value_text if child.value_kind in ("from", "xpath") else ""
+                    yield path, Lineage(child_levels, tail, f"{file}:{child.line}")
+            yield from _walk(child, child_levels, path, file)
 
 
 def _read_paths(spec: MappingSpec) -> frozenset[str]:

@@ -271,7 +271,8 @@ def _one_of(value: Any, qualify: Qualify) -> Step:
     """
     if not isinstance(value, str) or not value.strip():
         raise FunctionArgumentError(
-            "'one_of' takes the path of the allowed values, e.g. one_of: ^.shipping.trackingNumbers."
+            "'one_of' takes the path of the allowed values, "
+            "e.g. one_of: ^.shipping.trackingNumbers."
         )
     allowed = qualify(value.strip())
     return Step(

@@ -212,7 +212,8 @@ def json_path_to_xpath(path: str) -> str:
     ``items[1]``; ``$.header.id`` -> ``/json/header/id``; ``^.currency`` (one object up) ->
     ``../currency``; ``['odd key']`` -> ``_[@key='odd key']``; a filter ``lines[?(EXPR)]``
     keeps the entries for which the XPath 1.0 predicate ``EXPR`` (over the JSON tree, where
-    keys are element names) holds: ``lines[?(parcel = current())]`` -> ``lines[parcel = current()]``.
+    keys are element names) holds: ``lines[?(parcel = current())]`` ->
+    ``lines[parcel = current()]``.
     """
     from gateway.formats.json_tree import JSON_ROOT, ODD_KEY, element_name
     from gateway.mapping.functions import xpath_literal
@@ -280,4 +281,6 @@ def _json_filter(text: str, start: int, path: str) -> tuple[str, int]:
             if depth < 0:
                 break
         position += 1
-    raise XPathSyntaxError(f"'{path}' is not a JSON path (the filter at character {start + 1} is not closed by ')]')")
+    raise XPathSyntaxError(
+        f"'{path}' is not a JSON path (the filter at character {start + 1} is not closed by ')]')"
+    )

@@ -490,7 +490,9 @@ def read_mapping(text: str, file: str) -> MappingSpec:
             )
         values = message.get("values") or {}
         if not isinstance(values, dict):
-            issues.add(message.line_of("values"), "message.values", "values must map names to paths.")
+            issues.add(
+                message.line_of("values"), "message.values", "values must map names to paths."
+            )
             values = {}
         for key, path in values.items():
             line = values.line_of(key) if isinstance(values, LineDict) else message.line

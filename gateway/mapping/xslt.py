@@ -128,7 +128,7 @@ class StylesheetWriter:
         for reference in spec.references.values():  # $ref-NAME: see gateway.mapping.references
             self.emit(
                 f'<xsl:variable name="{variable_name(reference.name)}"'
-                f" select=\"{FN}:reference({xpath_literal(reference.name)})\"/>"
+                f' select="{FN}:reference({xpath_literal(reference.name)})"/>'
             )
         self.emit('<xsl:template match="/">')
         if spec.kind == "feed":
@@ -164,7 +164,7 @@ class StylesheetWriter:
         spec = self.spec
         root = spec.output_root or "Document"
         select = (
-            "/c:DeclarationBatch/c:Declaration"
+            "/c:DeclarationBatch/c:Declaration[not(@p:skip)]"
             if spec.per == "declaration"
             else "/c:DeclarationBatch"
         )
@@ -284,7 +284,10 @@ class StylesheetWriter:
             elif child.is_leaf:
                 if child.value_kind == "param" and child.default is None:
                     inner = f"$param-{child.value_text} != ''"
-                elif child.value_kind not in ("from", "xpath", "message") or child.default is not None:
+                elif (
+                    child.value_kind not in ("from", "xpath", "message")
+                    or child.default is not None
+                ):
                     continue
                 else:
                     inner = _leaf_test(child) or "true()"
@@ -317,7 +320,9 @@ class StylesheetWriter:
             return Prepared(f"${context.levels[-1].position}", None)
         if kind == "param":
             variable = f"param-{node.value_text}"
-            missing = self.marker("required.missing", node, out_path, "", "") if node.required else None
+            missing = (
+                self.marker("required.missing", node, out_path, "", "") if node.required else None
+            )
             return Prepared(f"${variable}", variable, [], missing)
         source_text = (
             _avt(node.value_text) if kind == "message" else context.source_path(node.value_text)
@@ -411,7 +416,9 @@ class StylesheetWriter:
             f"<xsl:value-of select={quoteattr(prepared.value)}/></xsl:attribute>"
         )
         if node.value_kind == "value":
-            body = f"<xsl:attribute name={quoteattr(name)}>{escape(node.value_text)}</xsl:attribute>"
+            body = (
+                f"<xsl:attribute name={quoteattr(name)}>{escape(node.value_text)}</xsl:attribute>"
+            )
         if prepared.variable is None:
             self.emit(body)
         else:

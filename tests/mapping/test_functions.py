@@ -365,6 +365,21 @@ def test_join_concatenates_every_source_node_skipping_empty_ones(run: Runner) ->
     assert mapped.text("Slash") == "1 High St / Flat 2"
 
 
+def test_one_of_keeps_a_value_listed_at_the_path_and_refuses_one_that_is_not(run: Runner) -> None:
+    """one_of: the value must equal one of the values at a path read from the same node."""
+    (listed, unlisted) = run(
+        "Out: {from: V, apply: [{one_of: Allowed/A}]}",
+        "<Item><V>B2</V><Allowed><A>A1</A><A>B2</A></Allowed></Item>"
+        "<Item><V>C3</V><Allowed><A>A1</A><A>B2</A></Allowed></Item>",
+    )
+    assert listed.text("Out") == "B2"
+    assert listed.problems == []
+    assert unlisted.text("Out") is None
+    assert unlisted.codes() == ["value.not-listed"]
+    assert unlisted.problems[0].value == "C3"
+    assert "one of the values at Allowed/A" in unlisted.problems[0].message
+
+
 def test_every_registered_function_is_covered_here() -> None:
     """A new function added to FUNCTIONS must get a test in this file."""
     source = Path(__file__).read_text(encoding="utf-8")

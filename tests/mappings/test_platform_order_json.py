@@ -46,12 +46,23 @@ def load(name: str) -> dict[str, Any]:
     return data
 
 
-def translate(pipeline: Pipeline, order: dict[str, Any], target: str = "canonical") -> TranslationResult:
+def translate(
+    pipeline: Pipeline, order: dict[str, Any], target: str = "canonical"
+) -> TranslationResult:
     return pipeline.translate(FEED, target, json.dumps(order).encode(), source_name="order.json")
 
 
 def canonical(declaration: TranslatedDeclaration) -> etree._Element:
     return etree.fromstring(declaration.canonical)
+
+
+def elements(
+    element: etree._Element, path: str, namespaces: dict[str, str] = NS
+) -> list[etree._Element]:
+    """The elements ``path`` selects below ``element``."""
+    found = element.xpath(path, namespaces=namespaces)
+    assert isinstance(found, list)
+    return [node for node in found if isinstance(node, etree._Element)]
 
 
 def text(element: etree._Element, path: str) -> str:
@@ -61,7 +72,11 @@ def text(element: etree._Element, path: str) -> str:
 
 def lines_of(order: dict[str, Any], parcel: str) -> list[dict[str, Any]]:
     """The order's lines that travel in ``parcel`` (a line without one is in the only parcel)."""
-    only = order["shipping"]["trackingNumbers"][0] if len(order["shipping"]["trackingNumbers"]) == 1 else None
+    only = (
+        order["shipping"]["trackingNumbers"][0]
+        if len(order["shipping"]["trackingNumbers"]) == 1
+        else None
+    )
     return [line for line in order["lines"] if line.get("parcel", only) == parcel]
 
 
@@ -96,7 +111,7 @@ def test_each_parcel_declares_exactly_its_own_lines_with_values_weights_and_code
     for declaration in translate(pipeline, order).declarations:
         root = canonical(declaration)
         expected = lines_of(order, declaration.declaration_id)
-        items = root.xpath("c:GoodsShipment/c:GovernmentAgencyGoodsItem", namespaces=NS)
+        items = elements(root, "c:GoodsShipment/c:GovernmentAgencyGoodsItem")
         assert len(items) == len(expected) > 0
         assert text(root, "c:GoodsItemQuantity") == str(len(expected))
         for position, (item, line) in enumerate(zip(items, expected, strict=True), start=1):
@@ -110,7 +125,9 @@ def test_each_parcel_declares_exactly_its_own_lines_with_values_weights_and_code
             assert Decimal(text(item, "c:CustomsValueAmount")) == value
             assert text(item, "c:CustomsValueAmount/@currencyID") == line["currency"]
             invoice = "c:Commodity/c:InvoiceLine/"
-            assert Decimal(text(item, invoice + "c:UnitPriceAmount")) == Decimal(str(line["unitPrice"]))
+            assert Decimal(text(item, invoice + "c:UnitPriceAmount")) == Decimal(
+                str(line["unitPrice"])
+            )
             assert Decimal(text(item, invoice + "c:ItemChargeAmount")) == value
             assert Decimal(text(item, invoice + "c:Quantity")) == line["quantity"]
             weight = line["netWeight"]
@@ -144,8 +161,13 @@ def test_every_parcel_carries_the_order_payment_platform_and_parties(
         assert text(root, goods + "c:Consignee/c:Address/c:Line") == ", ".join(
             order["buyer"]["address"]["lines"]
         )
-        assert text(root, goods + "c:Destination/c:CountryCode") == order["buyer"]["address"]["countryCode"]
-        assert text(root, goods + "c:ExportCountry/c:ID") == order["seller"]["address"]["countryCode"]
+        assert (
+            text(root, goods + "c:Destination/c:CountryCode")
+            == order["buyer"]["address"]["countryCode"]
+        )
+        assert (
+            text(root, goods + "c:ExportCountry/c:ID") == order["seller"]["address"]["countryCode"]
+        )
         assert text(root, "c:Carrier/c:Name") == order["shipping"]["carrier"]
 
 
@@ -155,10 +177,12 @@ def test_the_shipping_cost_is_declared_only_when_one_parcel_carries_the_whole_or
     freight = "c:GoodsShipment/c:CustomsValuation/c:FreightChargeAmount"
     single = load("order-single-parcel.json")
     (declaration,) = translate(pipeline, single).declarations
-    assert Decimal(text(canonical(declaration), freight)) == Decimal(str(single["shipping"]["cost"]))
+    assert Decimal(text(canonical(declaration), freight)) == Decimal(
+        str(single["shipping"]["cost"])
+    )
     assert text(canonical(declaration), freight + "/@currencyID") == single["shipping"]["currency"]
     for declaration in translate(pipeline, load("order-two-parcels.json")).declarations:
-        assert canonical(declaration).xpath(freight, namespaces=NS) == []
+        assert elements(canonical(declaration), freight) == []
 
 
 @pytest.mark.parametrize(("unit", "value"), [("lb", 2), ("oz", 16), ("g", 250)])
@@ -202,7 +226,9 @@ def test_a_line_without_a_parcel_in_a_multi_parcel_order_refuses_the_declaration
     del order["lines"][2]["parcel"]
     first, second = translate(pipeline, order).declarations
     assert [p.code for p in first.problems] == ["required.missing"]
-    assert first.problems[0].canonical_path == "GoodsShipment/GovernmentAgencyGoodsItem[3]/Packaging"
+    assert (
+        first.problems[0].canonical_path == "GoodsShipment/GovernmentAgencyGoodsItem[3]/Packaging"
+    )
     assert not second.accepted  # parcel RB202405026DE now has no line at all
     assert [p.code for p in second.problems] == ["required.missing"]
 
@@ -215,7 +241,7 @@ def test_a_line_without_a_parcel_in_a_one_parcel_order_is_in_that_parcel(
         del line["parcel"]
     (declaration,) = translate(pipeline, order).declarations
     assert declaration.accepted, declaration.problems
-    items = canonical(declaration).xpath("c:GoodsShipment/c:GovernmentAgencyGoodsItem", namespaces=NS)
+    items = elements(canonical(declaration), "c:GoodsShipment/c:GovernmentAgencyGoodsItem")
     assert len(items) == len(order["lines"])
 
 
@@ -237,10 +263,19 @@ def test_uk_cds_declarations_carry_the_parcel_and_validate_against_hmrc_schema(
         assert declaration.output is not None, declaration.problems
         document = etree.fromstring(declaration.output)
         assert not validation_errors(validator, document)
-        assert document.xpath("string(d:Declaration/d:FunctionalReferenceID)", namespaces=wco) == declaration.declaration_id
-        assert document.xpath("string(d:Declaration/d:Declarant/d:ID)", namespaces=wco) == "GB000000000001"
+        assert (
+            document.xpath("string(d:Declaration/d:FunctionalReferenceID)", namespaces=wco)
+            == declaration.declaration_id
+        )
+        assert (
+            document.xpath("string(d:Declaration/d:Declarant/d:ID)", namespaces=wco)
+            == "GB000000000001"
+        )
         skus = [line["hsCode"] for line in lines_of(order, declaration.declaration_id)]
-        hs = document.xpath("d:Declaration/d:GoodsShipment/d:GovernmentAgencyGoodsItem/d:Commodity/d:Classification/d:ID/text()", namespaces=wco)
+        hs = document.xpath(
+            "d:Declaration/d:GoodsShipment/d:GovernmentAgencyGoodsItem/d:Commodity/d:Classification/d:ID/text()",
+            namespaces=wco,
+        )
         assert hs == skus
 
 
@@ -252,18 +287,25 @@ def test_uk_cds_refuses_a_line_without_hs_code_once_the_feed_problems_are_fixed(
     order["lines"][3]["parcel"] = order["shipping"]["trackingNumbers"][0]
     (declaration,) = translate(pipeline, order, "uk-cds").declarations
     assert declaration.output is None
-    assert any("Classification" in (p.canonical_path or p.message) for p in declaration.problems), declaration.problems
+    assert any("Classification" in (p.canonical_path or p.message) for p in declaration.problems), (
+        declaration.problems
+    )
 
 
 # -- engine features this feed relies on ------------------------------------------------------
 
 
 def test_a_json_path_filter_becomes_an_xpath_predicate() -> None:
-    assert json_path_to_xpath("^.^.lines[?(parcel = current())].sku") == "../../lines[parcel = current()]/sku"
+    assert (
+        json_path_to_xpath("^.^.lines[?(parcel = current())].sku")
+        == "../../lines[parcel = current()]/sku"
+    )
     assert json_path_to_xpath("items[0][?(a = ')]')]") == "items[1][a = ')]']"
 
 
-@pytest.mark.parametrize("bad", ["lines[?(parcel = 1)", "lines[?()]", "lines[?(a[)]", "lines[?(a = )]"])
+@pytest.mark.parametrize(
+    "bad", ["lines[?(parcel = 1)", "lines[?()]", "lines[?(a[)]", "lines[?(a = )]"]
+)
 def test_a_json_path_filter_that_is_not_closed_or_not_xpath_is_refused(bad: str) -> None:
     with pytest.raises(XPathSyntaxError):
         json_path_to_xpath(bad)
@@ -275,3 +317,17 @@ def test_one_of_keeps_a_listed_value_and_empties_an_unlisted_one() -> None:
     document = etree.fromstring(b"<r><allowed>A1</allowed><allowed>B2</allowed></r>")
     assert document.xpath(step.build("'B2'")) == "B2"
     assert document.xpath(step.build("'C3'")) == ""
+
+
+def test_an_order_breaking_its_json_schema_is_refused_with_the_json_path(
+    pipeline: Pipeline,
+) -> None:
+    """input.schema names the feed's JSON Schema: a misspelt key is reported, not lost."""
+    order = copy.deepcopy(load("order-single-parcel.json"))
+    order["lines"][0]["hsCod"] = order["lines"][0].pop("hsCode")
+    result = translate(pipeline, order)
+    assert not result.readable
+    assert result.declarations == ()
+    (problem,) = result.problems
+    assert (problem.code, problem.source_path) == ("feed.schema", "$.lines[0]")
+    assert "hsCod" in problem.message
