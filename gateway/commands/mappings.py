@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ def lint_spec(spec: MappingSpec) -> list[MappingIssue]:
                         f"there is no check named '{check.check}'; the checks are {', '.join(sorted(known))}.",
                     )
                 )
-            if not exists(check.path):
+            if not exists(re.sub(r"\[\d+\]", "", check.path)):  # [n] picks a repetition
                 issues.append(
                     MappingIssue(
                         spec.file,
@@ -127,10 +128,14 @@ def lint_spec(spec: MappingSpec) -> list[MappingIssue]:
 
 
 def _schema_issue(spec: MappingSpec, relative: str) -> list[MappingIssue]:
+    from gateway.formats.json_schema import is_json_schema, load_json_schema
     from gateway.schemas import load_schema
 
     try:
-        load_schema(relative)
+        if is_json_schema(relative):
+            load_json_schema(relative)
+        else:
+            load_schema(relative)
     except GatewayError as exc:
         return [MappingIssue(spec.file, None, "schema", str(exc))]
     return []

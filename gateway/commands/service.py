@@ -100,9 +100,16 @@ def demo(arguments: argparse.Namespace) -> int:
 
 
 def serve(arguments: argparse.Namespace) -> int:
-    raise ConfigurationError(
-        "The gateway service is not part of this release yet; use 'gateway translate'."
-    )
+    """Run the gateway service until interrupted (SIGINT or SIGTERM)."""
+    import asyncio
+
+    from gateway.service import serve as run_service
+
+    parser = argparse.ArgumentParser(prog="gateway serve", description="run the gateway service")
+    parser.add_argument("--config", type=Path, default=None, help="configuration file (YAML)")
+    options = parser.parse_args(list(arguments.args or []))
+    asyncio.run(run_service(options.config))
+    return 0
 
 
 def simulate(arguments: argparse.Namespace) -> int:

@@ -137,9 +137,13 @@ def _named(node: etree._Element, name: str, key: str | None) -> list[etree._Elem
 def _message(error: jsonschema.exceptions.ValidationError) -> str:
     """The error in a sentence; for oneOf/anyOf, the reasons of each alternative."""
     message = error.message
-    if error.validator == "oneOf" and not error.context:
-        forms = "; ".join(json.dumps(form) for form in error.validator_value)
-        return f"the value matches more than one of the forms allowed here, where exactly one must match ({forms})"
+    forms = error.validator_value
+    if error.validator == "oneOf" and not error.context and isinstance(forms, list):
+        listed = "; ".join(json.dumps(form) for form in forms)
+        return (
+            "the value matches more than one of the forms allowed here, where exactly one "
+            f"must match ({listed})"
+        )
     if error.context:
         reasons = sorted({_short(inner) for inner in _leaves(error.context)})
         message = f"{_short(error)}: {'; or '.join(reasons)}"

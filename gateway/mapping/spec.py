@@ -13,6 +13,10 @@ attribute); its value says how to fill it:
 - a list: the element several times, one per entry, in order.
 
 Directive names (``from``, ``for_each``, ``when`` ...) are reserved and cannot be output names.
+
+A feed mapping may declare ``references`` (``{master: {feed: iata-xfwb, description: ...}}``):
+documents given with the message for one run, read in paths as ``$ref-NAME`` (the document's
+root element); see ``gateway.mapping.references``.
 """
 
 from __future__ import annotations

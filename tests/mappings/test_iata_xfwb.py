@@ -34,11 +34,21 @@ def pipeline() -> Pipeline:
     return Pipeline()
 
 
-def declaration_of(pipeline: Pipeline, path: Path, data: bytes | None = None) -> CanonicalDeclaration:
+def declaration_of(
+    pipeline: Pipeline, path: Path, data: bytes | None = None
+) -> CanonicalDeclaration:
     result = pipeline.read_feed(FEED, data or path.read_bytes(), source_name=path.name)
     assert result.readable, result.problems
     assert len(result.declarations) == 1
     return result.declarations[0]
+
+
+def elements(
+    element: etree._Element, path: str, namespaces: dict[str, str]
+) -> list[etree._Element]:
+    found = element.xpath(path, namespaces=namespaces)
+    assert isinstance(found, list)
+    return [node for node in found if isinstance(node, etree._Element)]
 
 
 def text(element: etree._Element, path: str, namespaces: dict[str, str] = C) -> str:
@@ -97,9 +107,9 @@ def test_master_values_arrive_in_the_canonical_declaration(pipeline: Pipeline, p
 def test_a_direct_waybill_with_several_hs_codes_per_item(pipeline: Pipeline) -> None:
     """Type code 740 (air waybill) is kept; the second item has both of its HS codes."""
     element = declaration_of(pipeline, MASTERS / "master-direct-two-items.xml").element
-    assert text(element, "c:GoodsShipment/c:Consignment/c:TransportContractDocument/c:TypeCode") == (
-        "740"
-    )
+    assert text(
+        element, "c:GoodsShipment/c:Consignment/c:TransportContractDocument/c:TypeCode"
+    ) == ("740")
     second = element.findall("c:GoodsShipment/c:GovernmentAgencyGoodsItem", C)[1]
     assert [c.text for c in second.findall("c:Commodity/c:Classification/c:ID", C)] == [
         "901780",
@@ -112,10 +122,11 @@ def test_acas_customs_notes_become_additional_information(pipeline: Pipeline) ->
     information; the shipper's and consignee's notes go to the parties instead."""
     path = STANDARDS / "888-11111111_XFWB_ACAS_US.xml"
     source = etree.parse(str(path)).getroot()
-    notes = source.xpath(
+    notes = elements(
+        source,
         "w:MasterConsignment/d:IncludedCustomsNote"
         "[not(d:SubjectCode = 'SHP' or d:SubjectCode = 'CNE')]",
-        namespaces=IATA,
+        IATA,
     )
     element = declaration_of(pipeline, path).element
     statements = element.findall("c:AdditionalInformation", C)
