@@ -475,20 +475,10 @@ class Pipeline:
         trace: bool,
     ) -> list[TranslatedDeclaration]:
         spec = mapping.spec
-        required = [("required", path, "error") for path in spec.requires]
         extra: dict[int, list[Problem]] = {}
         candidates = [(index, d) for index, d in enumerate(declarations) if d.accepted]
-        if required and candidates:
-            suite = self._suite(mapping, required)
-            results = suite.run(
-                [d.element for _, d in candidates], [d.declaration_id for _, d in candidates]
-            )
-            feed = self._feed_of(declarations[0])
-            for (index, declaration), problems in zip(candidates, results, strict=True):
-                extra[index] = [
-                    _destination_problem(problem, spec.name, feed, declaration.index + 1)
-                    for problem in problems
-                ]
+        if spec.requires and candidates:
+            extra = self._requirement_problems(mapping, declarations, candidates)
         accepted = [
             (index, d)
             for index, d in enumerate(declarations)
@@ -530,6 +520,14 @@ class Pipeline:
                     else etree.tostring(output_root, encoding="UTF-8", xml_declaration=True)
                 )
                 outputs[index] = (body, problems)
+            if spec.per == "message" and problems_of:
+                # one document carries the whole group (its output is the first declaration's):
+                # a problem in it refuses every declaration it would have carried
+                for index, follower in accepted[1:]:
+                    outputs[index] = (
+                        None,
+                        [_with_item(p, follower.declaration_id) for p in problems_of[0]],
+                    )
         rendered = []
         for index, declaration in enumerate(declarations):
             body, problems = outputs.get(index, (None, []))
@@ -544,6 +542,41 @@ class Pipeline:
                 )
             )
         return rendered
+
+    def _requirement_problems(
+        self,
+        mapping: CompiledMapping,
+        declarations: list[CanonicalDeclaration],
+        candidates: list[tuple[int, CanonicalDeclaration]],
+    ) -> dict[int, list[Problem]]:
+        """What the destination requires and each declaration lacks.
+
+        A requirement ``A | B`` is met by either path (the partner's Exporter or the
+        consignor); only when every alternative is missing is the first one reported.
+        """
+        spec = mapping.spec
+        groups = [
+            [part.strip() for part in entry.split("|") if part.strip()] for entry in spec.requires
+        ]
+        paths = list(dict.fromkeys(path for group in groups for path in group))
+        suite = self._suite(mapping, [("required", path, "error") for path in paths])
+        results = suite.run(
+            [d.element for _, d in candidates], [d.declaration_id for _, d in candidates]
+        )
+        feed = self._feed_of(declarations[0])
+        found: dict[int, list[Problem]] = {}
+        for (index, declaration), problems in zip(candidates, results, strict=True):
+            missing = {_generic(problem.canonical_path or "") for problem in problems}
+            for group in groups:
+                if all(_generic(path) in missing for path in group):
+                    found.setdefault(index, []).extend(
+                        _destination_problem(
+                            problem, spec.name, feed, declaration.index + 1, alternatives=group[1:]
+                        )
+                        for problem in problems
+                        if _generic(problem.canonical_path or "") == _generic(group[0])
+                    )
+        return found
 
     def _transform_accepted(
         self,
@@ -645,17 +678,28 @@ def _with_source(problem: Problem, mapping: CompiledMapping, position: int) -> P
     return replace(problem, source_path=mapping.source_path(problem.canonical_path, position))
 
 
+def _generic(path: str) -> str:
+    """A canonical path without positions: ``A[2]/B`` -> ``A/B``."""
+    return re.sub(r"\[\d+\]", "", path)
+
+
 def _destination_problem(
-    problem: Problem, target: str, feed: CompiledMapping | None, position: int
+    problem: Problem,
+    target: str,
+    feed: CompiledMapping | None,
+    position: int,
+    *,
+    alternatives: Sequence[str] = (),
 ) -> Problem:
     from dataclasses import replace
 
     path = problem.canonical_path or ""
     source = feed.source_path(path, position) if feed is not None and path else None
     where = f" (read from {source})" if source else ""
+    either = "".join(f" or {alternative}" for alternative in alternatives)
     message = (
-        f"The destination '{target}' requires {path}, but this declaration has no value for "
-        f"it{where}."
+        f"The destination '{target}' requires {path}{either}, but this declaration has no "
+        f"value for it{where}."
     )
     return replace(problem, message=message, source_path=source)
 

@@ -112,7 +112,7 @@ def lint_spec(spec: MappingSpec) -> list[MappingIssue]:
             issues.extend(_schema_issue(spec, spec.input_schema))
     else:
         visit_destination(spec.template, "")
-        for path in spec.requires:
+        for path in (part.strip() for entry in spec.requires for part in entry.split("|")):
             if not exists(path):
                 issues.append(
                     MappingIssue(

@@ -84,7 +84,6 @@ class CompiledMapping:
             parts.append(found.tail)
         return "/".join(parts)
 
-
     def _entry_key(self, output_path: str) -> str:
         """The lineage key of a path that keeps the index of list entries (a template key given
         as a list, e.g. two TransportContractDocument entries) and drops for_each positions."""

@@ -386,6 +386,14 @@ def _regex_match(value: Any, _q: Qualify) -> Step:
     )
 
 
+def _keep_matching(value: Any, _q: Qualify) -> Step:
+    if isinstance(value, str):
+        value = {"pattern": value}
+    args = _regex_args(value, "keep_matching", {"pattern"}, {"pattern"})
+    pattern = xpath_literal(str(args["pattern"]))
+    return Step("keep_matching", lambda e: f"{FN}:regex-extract(string({e}), {pattern}, 0)")
+
+
 def _regex_extract(value: Any, _q: Qualify) -> Step:
     args = _regex_args(value, "regex_extract", {"pattern", "group"}, {"pattern"})
     pattern = xpath_literal(str(args["pattern"]))
@@ -431,6 +439,7 @@ FUNCTIONS: dict[str, Builder] = {
     "regex_replace": _regex_replace,
     "regex_match": _regex_match,
     "regex_extract": _regex_extract,
+    "keep_matching": _keep_matching,
     "split": _split,
     "join": _join,
 }

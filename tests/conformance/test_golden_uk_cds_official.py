@@ -13,7 +13,13 @@ from tests.conformance.conftest import AssertValidOfficial
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "golden" / "upu-itmatt" / "uk-cds"
-OUTPUTS = sorted(GOLDEN.glob("*/expected/*.xml"))
+OFFICIAL = {"uk-cds": "uk-cds", "wco-dec": "uk-cds", "ens-cc315a": "ens-cc315a"}
+"""Destination -> the official validator its documents must pass (a DEC-DMS driver for both WCO forms)."""
+OUTPUTS = sorted(
+    path
+    for destination in OFFICIAL
+    for path in (REPO / "tests" / "golden").glob(f"*/{destination}/*/expected/*.xml")
+)
 ITM = "{urn:customs-gateway:feed:upu-itmatt:1}"
 DEC = "{urn:wco:datamodel:WCO:DEC-DMS:2}"
 TO_KG = {

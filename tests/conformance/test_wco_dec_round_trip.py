@@ -74,9 +74,9 @@ def _leaves(declaration: etree._Element) -> list[Leaf]:
             if len(child):
                 walk(child, here)
             elif (child.text or "").strip():
-                found.append((here, child.text.strip()))
+                found.append((here, (child.text or "").strip()))
             for attribute, value in sorted(child.attrib.items()):
-                found.append((f"{here}/@{etree.QName(attribute).localname}", value))
+                found.append((f"{here}/@{etree.QName(attribute).localname}", str(value)))
 
     walk(declaration, "")
     return found

@@ -191,6 +191,22 @@ def test_multiply_round_and_format_decimal(run: Runner) -> None:
     assert mapped.text("Formatted") == "3.142"
 
 
+def test_keep_matching_keeps_a_matching_value_and_drops_another_without_a_problem(
+    run: Runner,
+) -> None:
+    mapped = one(
+        run,
+        """
+        Kept: {from: V, apply: [{keep_matching: "[A-Z]{2}[0-9]+"}]}
+        Dropped: {from: W, apply: [{keep_matching: "[A-Z]{2}[0-9]+"}]}
+        """,
+        "<V>GB123</V><W>91440300MA5TAXID</W>",
+    )
+    assert mapped.text("Kept") == "GB123"
+    assert mapped.text("Dropped") is None
+    assert mapped.codes() == []
+
+
 def test_remove_deletes_every_listed_character(run: Runner) -> None:
     mapped = one(run, 'Out: {from: V, apply: [{remove: " .-"}]}', "<V>6109.10-00 00</V>")
     assert mapped.text("Out") == "6109100000"

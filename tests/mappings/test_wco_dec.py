@@ -75,8 +75,7 @@ def test_hmrc_declaration_values_arrive_in_canonical(pipeline: Pipeline, name: s
         "Exporter/Address/PostcodeID": "d:Exporter/d:Address/d:PostcodeID",
         "Exporter/Address/CountryCode": "d:Exporter/d:Address/d:CountryCode",
         "GoodsShipment/Importer/ID": "d:GoodsShipment/d:Importer/d:ID",
-        "GoodsShipment/Consignment/GoodsLocation/Name":
-            "d:GoodsShipment/d:Consignment/d:GoodsLocation/d:Name",
+        "GoodsShipment/Consignment/GoodsLocation/Name": "d:GoodsShipment/d:Consignment/d:GoodsLocation/d:Name",
         "GoodsShipment/PreviousDocument/ID": "d:GoodsShipment/d:PreviousDocument/d:ID",
         "GoodsShipment/PreviousDocument/TypeCode": "d:GoodsShipment/d:PreviousDocument/d:TypeCode",
     }
@@ -96,11 +95,16 @@ def test_hmrc_declaration_values_arrive_in_canonical(pipeline: Pipeline, name: s
     c_items = canonical.findall("c:GoodsShipment/c:GovernmentAgencyGoodsItem", NS)
     assert len(c_items) == len(items) == int(_text(source, "d:GoodsItemQuantity"))
     for item, c_item in zip(items, c_items, strict=True):
-        value, c_value = item.find("d:CustomsValueAmount", NS), c_item.find("c:CustomsValueAmount", NS)
+        value, c_value = (
+            item.find("d:CustomsValueAmount", NS),
+            c_item.find("c:CustomsValueAmount", NS),
+        )
         assert value is not None and c_value is not None
         assert Decimal(c_value.text or "") == Decimal(value.text or "")
         assert c_value.get("currencyID") == value.get("currencyID")
-        assert _text(c_item, "c:Commodity/c:Description") == _text(item, "d:Commodity/d:Description")
+        assert _text(c_item, "c:Commodity/c:Description") == _text(
+            item, "d:Commodity/d:Description"
+        )
         assert _text(c_item, "c:Commodity/c:Classification/c:ID") == _text(
             item, "d:Commodity/d:Classification/d:ID"
         )
@@ -118,9 +122,9 @@ def test_hmrc_declaration_values_arrive_in_canonical(pipeline: Pipeline, name: s
             for p in c_item.findall("c:GovernmentProcedure", NS)
         ]
         assert c_procedures == procedures
-        assert [_text(a, "c:StatementCode") for a in c_item.findall("c:AdditionalInformation", NS)] == [
-            _text(a, "d:StatementCode") for a in item.findall("d:AdditionalInformation", NS)
-        ]
+        assert [
+            _text(a, "c:StatementCode") for a in c_item.findall("c:AdditionalInformation", NS)
+        ] == [_text(a, "d:StatementCode") for a in item.findall("d:AdditionalInformation", NS)]
         assert [_text(a, "c:ID") for a in c_item.findall("c:AdditionalDocument", NS)] == [
             _text(a, "d:ID") for a in item.findall("d:AdditionalDocument", NS)
         ]
@@ -128,9 +132,7 @@ def test_hmrc_declaration_values_arrive_in_canonical(pipeline: Pipeline, name: s
 
 def test_envelope_elements_no_rule_reads_are_reported_unmapped(pipeline: Pipeline) -> None:
     """The md: envelope is not part of the canonical model: --trace lists it as unmapped."""
-    result = pipeline.read_feed(
-        "wco-dec", _sample("TT_IM124a_postal_B2C_SRDS_H7.xml"), trace=True
-    )
+    result = pipeline.read_feed("wco-dec", _sample("TT_IM124a_postal_B2C_SRDS_H7.xml"), trace=True)
     assert "WCOTypeName" in result.unmapped
     assert "ResponsibleAgencyName" in result.unmapped
     assert not any(path.startswith("Declaration/GoodsShipment") for path in result.unmapped)
@@ -146,11 +148,15 @@ def _broken(edit: str) -> bytes:
         assert lrn is not None
         declaration.remove(lrn)
     elif edit == "bad-hs":
-        code = declaration.find("d:GoodsShipment/d:GovernmentAgencyGoodsItem/d:Commodity/d:Classification/d:ID", NS)
+        code = declaration.find(
+            "d:GoodsShipment/d:GovernmentAgencyGoodsItem/d:Commodity/d:Classification/d:ID", NS
+        )
         assert code is not None
         code.text = "97A2"
     elif edit == "bad-value":
-        value = declaration.find("d:GoodsShipment/d:GovernmentAgencyGoodsItem/d:CustomsValueAmount", NS)
+        value = declaration.find(
+            "d:GoodsShipment/d:GovernmentAgencyGoodsItem/d:CustomsValueAmount", NS
+        )
         assert value is not None
         value.text = "one hundred"
     return etree.tostring(root)
@@ -160,8 +166,16 @@ def _broken(edit: str) -> bytes:
     ("edit", "code", "source_path"),
     [
         ("no-lrn", "required.missing", "Declaration[1]/FunctionalReferenceID"),
-        ("bad-hs", "hs.shape", "Declaration[1]/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification[1]/ID"),
-        ("bad-value", "value.not-a-number", "Declaration[1]/GoodsShipment/GovernmentAgencyGoodsItem[1]/CustomsValueAmount"),
+        (
+            "bad-hs",
+            "hs.shape",
+            "Declaration[1]/GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification[1]/ID",
+        ),
+        (
+            "bad-value",
+            "value.not-a-number",
+            "Declaration[1]/GoodsShipment/GovernmentAgencyGoodsItem[1]/CustomsValueAmount",
+        ),
     ],
 )
 def test_broken_declarations_are_refused_with_code_and_source_path(
@@ -179,7 +193,9 @@ def test_broken_declarations_are_refused_with_code_and_source_path(
 
 def test_not_a_dec_message_is_refused_as_a_whole(pipeline: Pipeline) -> None:
     """A document whose root is not md:MetaData is refused with an xml.root problem."""
-    result = pipeline.read_feed("wco-dec", b"<Declaration xmlns='urn:wco:datamodel:WCO:DEC-DMS:2'/>")
+    result = pipeline.read_feed(
+        "wco-dec", b"<Declaration xmlns='urn:wco:datamodel:WCO:DEC-DMS:2'/>"
+    )
     assert not result.readable
     assert [p.code for p in result.problems] == ["xml.root"]
 
@@ -190,7 +206,9 @@ def test_postal_declarations_arrive_in_the_dec_document(pipeline: Pipeline) -> N
     source_items = {
         _text(item, "u:ItemID"): item for item in etree.fromstring(data).findall("u:Item", NS)
     }
-    rendered = [d for d in pipeline.translate("upu-itmatt", "wco-dec", data).declarations if d.accepted]
+    rendered = [
+        d for d in pipeline.translate("upu-itmatt", "wco-dec", data).declarations if d.accepted
+    ]
     assert rendered
     pounds = {"LBR": Decimal("0.45359237"), "ONZ": Decimal("0.028349523125"), "KGM": Decimal(1)}
     for declaration in rendered:
@@ -205,12 +223,16 @@ def test_postal_declarations_arrive_in_the_dec_document(pipeline: Pipeline) -> N
         weight = item.find("u:GrossWeight", NS)
         assert weight is not None
         expected_kg = Decimal(weight.text or "") * pounds[weight.get("unit", "KGM")]
-        assert abs(Decimal(_text(out, "d:TotalGrossMassMeasure")) - expected_kg) < Decimal("0.000001")
+        assert abs(Decimal(_text(out, "d:TotalGrossMassMeasure")) - expected_kg) < Decimal(
+            "0.000001"
+        )
         contents = item.findall("u:Contents/u:Content", NS)
         goods = out.findall("d:GoodsShipment/d:GovernmentAgencyGoodsItem", NS)
         assert len(goods) == len(contents)
         for content, good in zip(contents, goods, strict=True):
-            assert Decimal(_text(good, "d:CustomsValueAmount")) == Decimal(_text(content, "u:Value"))
+            assert Decimal(_text(good, "d:CustomsValueAmount")) == Decimal(
+                _text(content, "u:Value")
+            )
             value = good.find("d:CustomsValueAmount", NS)
             source_value = content.find("u:Value", NS)
             assert value is not None and source_value is not None
