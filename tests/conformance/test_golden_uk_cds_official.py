@@ -30,13 +30,19 @@ TO_KG = {
 }
 
 
+def test_every_destination_has_golden_outputs_to_check() -> None:
+    for destination in OFFICIAL:
+        assert any(path.parts[-4] == destination for path in OUTPUTS), destination
+
+
 @pytest.mark.parametrize(
-    "output", OUTPUTS, ids=[f"{p.parent.parent.name}/{p.name}" for p in OUTPUTS]
+    "output", OUTPUTS, ids=[str(p.relative_to(REPO / "tests" / "golden")) for p in OUTPUTS]
 )
-def test_golden_uk_cds_output_is_valid_against_the_official_schema(
+def test_golden_output_is_valid_against_the_official_schema(
     output: Path, assert_valid_official: AssertValidOfficial
 ) -> None:
-    assert_valid_official("uk-cds", output.read_bytes())
+    """Every reviewed golden document of every feed passes the official schema of its format."""
+    assert_valid_official(OFFICIAL[output.parts[-4]], output.read_bytes())
 
 
 def _items(sample: Path) -> dict[str, etree._Element]:

@@ -237,3 +237,4 @@ async def test_kill_9_mid_load_loses_and_duplicates_nothing(tmp_path: Path) -> N
         assert len(simulator.seen_keys) == len(accepted)
         assert simulator.counts.invalid == 0
         assert at_kill["accepted"] > 0
+        print("DEBUG", at_kill, result.replayed, result.connection_errors, simulator.counts)
