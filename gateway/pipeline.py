@@ -395,6 +395,8 @@ class Pipeline:
         for index, problems in by_index.items():
             if 0 <= index < len(chunk.declarations):
                 declaration = chunk.declarations[index]
+                if not declaration.accepted:
+                    continue  # already refused with its reasons; an incomplete form adds nothing
                 chunk.declarations[index] = _add_problems(
                     declaration,
                     [_with_item(problem, declaration.declaration_id) for problem in problems],

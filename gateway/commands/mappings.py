@@ -30,6 +30,8 @@ def lint_spec(spec: MappingSpec) -> list[MappingIssue]:
     issues: list[MappingIssue] = []
 
     def exists(path: str) -> bool:
+        if spec.kind == "destination" and spec.per == "message":
+            path = re.sub(r"^Declaration(\[[^\]]*\])?/?", "", path)
         element_path, _, attribute = path.partition("/@")
         element = find_element(element_path)
         return element is not None and (not attribute or attribute in element.attributes)

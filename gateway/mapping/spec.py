@@ -332,6 +332,13 @@ class _Reader:
             node.value_kind, node.value_text = "value", node.default
         if "apply" in block:
             node.steps = self.steps(block["apply"], block.line_of("apply"), rule)
+            if node.value_kind in ("value", "param", "position"):
+                self.issues.add(
+                    block.line_of("apply"),
+                    rule,
+                    f"'apply' works on values read from the input (from, xpath, message); "
+                    f"it would do nothing to a {node.value_kind}.",
+                )
         self.fill_group(node, block)
         if node.is_leaf and any(not child.is_attribute for child in node.children):
             self.issues.add(

@@ -282,6 +282,8 @@ class StylesheetWriter:
             if child.for_each is not None:
                 inner = f"boolean({child.for_each})"
             elif child.is_leaf:
+                if child.required and child.when is None:
+                    return None  # a required value makes its group certain: a missing one is reported
                 if child.value_kind == "param" and child.default is None:
                     inner = f"$param-{child.value_text} != ''"
                 elif (

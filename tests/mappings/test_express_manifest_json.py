@@ -138,13 +138,13 @@ def test_problem_shipments_are_refused_with_codes_and_source_paths(pipeline: Pip
         ids[0]: [],
         ids[1]: [("awb.check-digit", "shipments[*][2]/waybillNumber")],
         ids[2]: [("description.vague", "shipments[*][3]/items[*][1]/description")],
-        ids[3]: [("required.missing", None)],
+        ids[3]: [("required.missing", "shipments[*][4]/items[*][1]/hsCode")],
         ids[4]: [("mass.net-above-gross", "shipments[*][5]/items[*][2]/netWeight.value")],
     }
     missing = next(p for p in result.declarations[3].problems if p.is_error)
     assert (
         missing.canonical_path
-        == "GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification"
+        == "GoodsShipment/GovernmentAgencyGoodsItem[1]/Commodity/Classification/ID"
     )
 
 
