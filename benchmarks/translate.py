@@ -213,6 +213,35 @@ def measure_rss(items: int) -> dict[str, float]:
 # -- the report --------------------------------------------------------------------------------
 
 
+OTHER_FEEDS = (
+    ("iata-xfzb", "samples/iata-xfzb/house-waybills-two-items.xml", "IATA XFZB house waybill"),
+    (
+        "platform-order-json",
+        "samples/platform-order-json/order-two-parcels.json",
+        "platform order JSON",
+    ),
+)
+"""Issue 3's other feed paths: (feed, sample message, label), each a small message per request."""
+
+
+def other_feed_rates(pipeline: Pipeline, messages: int) -> dict[str, float]:
+    """Declarations per second for each of OTHER_FEEDS, ``messages`` messages each -> uk-cds."""
+    root = Path(__file__).resolve().parents[1]
+    rates: dict[str, float] = {}
+    for feed, sample, label in OTHER_FEEDS:
+        data = (root / sample).read_bytes()
+        pipeline.translate(feed, TARGET, data, source_name=sample)  # warm-up (compiles)
+        started = time.perf_counter()
+        declarations = 0
+        for _ in range(messages):
+            result = pipeline.translate(feed, TARGET, data, source_name=sample)
+            declarations += len(result.declarations)
+        rate = _rate(declarations, time.perf_counter() - started)
+        rates[feed] = rate
+        print(f"{label + ' -> uk-cds':36} {rate:13,.0f} items/s ({messages:,} messages)")
+    return rates
+
+
 def _rate(items: int, seconds: float) -> float:
     return items / seconds if seconds > 0 else float("inf")
 
@@ -254,6 +283,7 @@ def benchmark(items: int, rounds: int, rss_items: tuple[int, int]) -> dict[str, 
         )
     ratio = best["engine"] / best["xslt"]
     print(f"engine / xslt: {ratio:.3f}")
+    others = other_feed_rates(pipeline, max(50, items // 20))
     large, small = rss_items
     memory = {count: measure_rss(count) for count in (large, small)}
     for count, answer in memory.items():
@@ -266,6 +296,8 @@ def benchmark(items: int, rounds: int, rss_items: tuple[int, int]) -> dict[str, 
         "xslt_items_per_s": round(best["xslt"], 1),
         "engine_items_per_s": round(best["engine"], 1),
         "engine_vs_xslt": round(ratio, 3),
+        "xfzb_items_per_s": round(others["iata-xfzb"], 1),
+        "order_json_items_per_s": round(others["platform-order-json"], 1),
         "rss_mb_100k": round(memory[large]["rss_mb"], 1),
         "rss_mb_20k": round(memory[small]["rss_mb"], 1),
         "items": items,

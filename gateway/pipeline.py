@@ -13,7 +13,9 @@ schema validation. A bad item is refused on its own; the rest go on.
 
 from __future__ import annotations
 
+import functools
 import io
+import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -479,7 +481,8 @@ class Pipeline:
         spec = mapping.spec
         extra: dict[int, list[Problem]] = {}
         candidates = [(index, d) for index, d in enumerate(declarations) if d.accepted]
-        if spec.requires and candidates:
+        if spec.requires and candidates and spec.per != "declaration":
+            # per-declaration documents check requirements inside the stylesheet
             extra = self._requirement_problems(mapping, declarations, candidates)
         accepted = [
             (index, d)
@@ -495,13 +498,24 @@ class Pipeline:
                 accepted[number] if spec.per == "declaration" else accepted[0]
                 for number in range(len(entries))
             ]
+            feed = self._feed_of(accepted[0][1])
             problems_of = [
                 [
-                    problem_from_marker(marker, item=owner.declaration_id, outbound=True)
+                    _requirement_problem(marker, owner, spec.name, feed)
+                    if marker.get("requirement")
+                    else problem_from_marker(marker, item=owner.declaration_id, outbound=True)
                     for marker in markers.get(number, [])
                 ]
                 for number, (_, owner) in enumerate(owners)
             ]
+            for number, found in enumerate(problems_of):
+                unmet = [
+                    problem
+                    for problem in found
+                    if problem.rule and problem.rule.endswith(":requires")
+                ]
+                if unmet:  # the missing requirement is the reason; what it leaves empty is noise
+                    problems_of[number] = unmet
             if trace:
                 for entry in entries:
                     if len(entry):
@@ -680,6 +694,27 @@ def _with_source(problem: Problem, mapping: CompiledMapping, position: int) -> P
     return replace(problem, source_path=mapping.source_path(problem.canonical_path, position))
 
 
+def _requirement_problem(
+    marker: etree._Element,
+    declaration: CanonicalDeclaration,
+    target: str,
+    feed: CompiledMapping | None,
+) -> Problem:
+    """The problem for a destination requirement the declaration does not meet."""
+    alternatives = [part.strip() for part in (marker.get("requirement") or "").split("|")]
+    problem = Problem(
+        severity=Severity.ERROR,
+        code="required.missing",
+        message="",
+        item=declaration.declaration_id,
+        canonical_path=marker.get("path"),
+        rule=marker.get("rule"),
+    )
+    return _destination_problem(
+        problem, target, feed, declaration.index + 1, alternatives=alternatives[1:]
+    )
+
+
 def _generic(path: str) -> str:
     """A canonical path without positions: ``A[2]/B`` -> ``A/B``."""
     return re.sub(r"\[\d+\]", "", path)
@@ -814,9 +849,16 @@ _schemas: dict[str, etree.XMLSchema] = {}
 
 
 def _load_schema(relative: str) -> etree.XMLSchema:
-    from gateway.schemas import load_schema
+    return _cached_schema(relative, os.environ.get("GATEWAY_SCHEMAS_PATH", ""), wrapped=False)
 
-    return load_schema(relative)
+
+@functools.lru_cache(maxsize=128)
+def _cached_schema(relative: str, search_path: str, *, wrapped: bool) -> etree.XMLSchema:
+    """Schemas by name and search path: finding a file costs system calls, a message must not."""
+    del search_path  # part of the cache key only
+    from gateway.schemas import load_schema, load_wrapped_schema
+
+    return load_wrapped_schema(relative) if wrapped else load_schema(relative)
 
 
 def _canonical_schema() -> etree.XMLSchema | None:
@@ -831,9 +873,7 @@ def _batch_schema_problems(
     relative: str, documents: etree._Element, entries: list[etree._Element], target: str
 ) -> dict[int, list[Problem]]:
     """Schema problems of rendered documents by their number, in one validation call."""
-    from gateway.schemas import load_wrapped_schema
-
-    wrapped = load_wrapped_schema(relative)
+    wrapped = _cached_schema(relative, os.environ.get("GATEWAY_SCHEMAS_PATH", ""), wrapped=True)
     if wrapped.validate(documents):
         return {}
     found: dict[int, list[Problem]] = {}

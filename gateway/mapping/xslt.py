@@ -178,11 +178,62 @@ class StylesheetWriter:
             '<xsl:element name="document" namespace=""><xsl:attribute name="index">'
             '<xsl:value-of select="$p0"/></xsl:attribute>'
         )
+        if spec.per == "declaration":
+            self.requirements()
         self.emit(f"<{root}>")
         level_text = "Declaration" if spec.per == "declaration" else "DeclarationBatch"
         context = _Context(levels=(Level(level_text, "p0"),), out_segments=(root,))
         self.children(spec.template, context)
         self.emit(f"</{root}></xsl:element></xsl:for-each></xsl:element>")
+
+    def requirements(self) -> None:
+        """Markers for what the destination ``requires`` and a declaration lacks.
+
+        Checked inside the stylesheet (one XPath per requirement, nearly free) with the
+        declaration as context. A path through a repeating element is required in every
+        occurrence (``.../GovernmentAgencyGoodsItem/Commodity/Description``: in every goods
+        item); ``A | B`` is met by either.
+        """
+        from gateway.canonical.structure import find_element
+
+        for entry in self.spec.requires:
+            alternatives = [part.strip() for part in entry.split("|") if part.strip()]
+            first = alternatives[0]
+            steps = first.split("/")
+            repeating = [
+                index
+                for index in range(len(steps) - 1)
+                if (element := find_element("/".join(steps[: index + 1]))) is not None
+                and element.repeating
+            ]
+            attributes = f' code="required.missing" requirement={quoteattr(entry)}'
+            attributes += f" rule={quoteattr(f'{self.file}:requires')}"
+            if not repeating:
+                test = " and ".join(f"not({_canonical(path)})" for path in alternatives)
+                marker = f"<p:Problem{attributes} path={quoteattr(_avt(first))}/>"
+                self.emit(f"<xsl:if test={quoteattr(test)}>{marker}</xsl:if>")
+                continue
+            repeating = repeating[:1]  # "in every goods item", at the first repeating level
+            cut = repeating[0] + 1
+            prefix, rest = "/".join(steps[:cut]), "/".join(steps[cut:])
+            conditions = [f"not({_canonical(rest)})"]
+            for path in alternatives[1:]:
+                if path.startswith(prefix + "/"):
+                    conditions.append(f"not({_canonical(path[len(prefix) + 1 :])})")
+                else:
+                    conditions.append(f"not(ancestor::c:Declaration[1]/{_canonical(path)})")
+            segments = []
+            for index, step in enumerate(steps):
+                if index in repeating:
+                    position = (
+                        f"count(ancestor-or-self::c:{step}[1]/preceding-sibling::c:{step}) + 1"
+                    )
+                    segments.append(f"{step}[{{{position}}}]")
+                else:
+                    segments.append(step)
+            marker = f"<p:Problem{attributes} path={quoteattr('/'.join(segments))}/>"
+            select = f"{_canonical(prefix)}[{' and '.join(conditions)}]"
+            self.emit(f"<xsl:for-each select={quoteattr(select)}>{marker}</xsl:for-each>")
 
     # -- nodes -------------------------------------------------------------------------------
 
@@ -283,7 +334,9 @@ class StylesheetWriter:
                 inner = f"boolean({child.for_each})"
             elif child.is_leaf:
                 if child.required and child.when is None:
-                    return None  # a required value makes its group certain: a missing one is reported
+                    return (
+                        None  # a required value makes its group certain: a missing one is reported
+                    )
                 if child.value_kind == "param" and child.default is None:
                     inner = f"$param-{child.value_text} != ''"
                 elif (
@@ -479,6 +532,13 @@ class StylesheetWriter:
         """Emit a problem marker, guarded by ``test``; paths are attribute value templates."""
         marker = self.marker(code, node, out_path, source, value, expected=expected)
         self.emit(f"<xsl:if test={quoteattr(test)}>{marker}</xsl:if>")
+
+
+def _canonical(path: str) -> str:
+    """A canonical path as XPath over canonical XML (prefix ``c``)."""
+    from gateway.mapping.paths import qualify
+
+    return qualify(path, CANONICAL_PREFIX)
 
 
 def _norm(expression: str) -> str:

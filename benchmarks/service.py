@@ -1,0 +1,445 @@
+"""How fast the running gateway takes and delivers messages, against a bare relay.
+
+Run from the project root::
+
+    .venv/bin/python benchmarks/service.py [--messages 6000] [--batches 20] [--concurrency 16]
+
+Three processes on loopback (the machine has 2 cores; the operating system places them):
+
+- the gateway: ``gateway serve`` with a temporary SQLite file (WAL, ``synchronous=FULL``);
+- the customs endpoint: the project's simulator (UK CDS schema check of every declaration,
+  idempotency keys, receipts; no notifications sent back) and a bare sink for the relay, in one
+  child process of this script (``--child-endpoint``);
+- the load generator: this script (aiohttp client, ``--concurrency`` requests in flight).
+
+Phases, one after the other, each starting from a warmed-up server:
+
+1. single-item messages: ``--messages`` ITMATT messages of one item each
+   (``gateway.sample_feeds``, one seed each), sent as fast as the gateway answers;
+2. batches: ``--batches`` messages of 1,000 items each, two in flight;
+3. the bare relay (``benchmarks/relay.py``: aiohttp + SQLite insert with the same durability
+   and group commit + forward of the raw body, no translation), the same single-item messages.
+
+Figures: accepted messages per second (202 answers over the time from the first request to
+the last answer), items delivered per second (items taken by the endpoint over the time from
+the first request to the last delivery), request-to-202 latency (p50, p99, measured by the
+client) and request-to-delivered latency (p50, p99: the gateway's ``delivered_at`` of each
+item, read from its database after the run, minus the client's send time; one clock).
+
+The last line printed is one JSON object with ``single_msgs_per_s``, ``batch_items_per_s``,
+``p50_accept_ms``, ``p99_accept_ms``, ``p99_delivered_ms``, ``relay_msgs_per_s`` and
+``vs_relay`` (single / relay), plus context figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+import yaml  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from gateway.sample_feeds import itmatt_batch_bytes  # noqa: E402
+
+FEED_PATH = "/v1/feeds/upu-itmatt/messages"
+BATCH_ITEMS = 1000
+UK_CDS_PARAMETERS = {"declarant_eori": "GB123456789000", "goods_location_name": "LHRLHRLHR"}
+
+
+# ------------------------------------------------------------------ the endpoint child process
+
+
+async def _run_endpoint(port: int, sink_port: int) -> None:
+    """The customs simulator on ``port`` and a bare sink (202 to anything) on ``sink_port``."""
+    from gateway.simulator import CustomsSimulator, SimulatorOptions
+
+    sink_count = 0
+
+    async def sink(request: web.Request) -> web.Response:
+        nonlocal sink_count
+        await request.read()
+        sink_count += 1
+        return web.Response(status=202)
+
+    async def sink_counts(_request: web.Request) -> web.Response:
+        return web.json_response({"unique": sink_count})
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_post("/sink", sink)
+    app.router.add_get("/sink/counts", sink_counts)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", sink_port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with CustomsSimulator(SimulatorOptions(port=port, seed=1)):
+        print("ready", flush=True)
+        await stop.wait()
+    await runner.cleanup()
+
+
+# ------------------------------------------------------------------ processes
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _spawn(arguments: Sequence[str], log: Path) -> subprocess.Popen[str]:
+    with log.open("a") as err:
+        return subprocess.Popen(
+            [sys.executable, *arguments],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+
+
+def _wait_ready(process: subprocess.Popen[str], what: str, log: Path) -> None:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if line.strip() != "ready":
+        raise SystemExit(f"The {what} did not start: {log.read_text()[-2000:]}")
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+async def _wait_live(http: aiohttp.ClientSession, url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(aiohttp.ClientError):
+            async with http.get(url) as response:
+                if response.status == 200:
+                    return
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within 30 s.")
+
+
+# ------------------------------------------------------------------ load
+
+
+@dataclass
+class Phase:
+    """One load phase: what was sent, what the server answered, when."""
+
+    name: str
+    messages: int = 0
+    items_accepted: int = 0
+    started: float = 0.0
+    """time.time() of the first request."""
+    last_answer: float = 0.0
+    delivered_at: float = 0.0
+    """time.time() when the endpoint had taken every accepted item."""
+    accept_latencies: list[float] = field(default_factory=list)
+    sent_at: dict[str, float] = field(default_factory=dict)
+    """item_id -> time.time() its message was sent."""
+    delivered_latencies: list[float] = field(default_factory=list)
+
+    @property
+    def accept_seconds(self) -> float:
+        return self.last_answer - self.started
+
+    @property
+    def delivered_seconds(self) -> float:
+        return self.delivered_at - self.started
+
+
+async def _send(
+    http: aiohttp.ClientSession, url: str, bodies: Sequence[bytes], concurrency: int, phase: Phase
+) -> None:
+    """Send every body once, ``concurrency`` in flight; every answer must be a 202."""
+    queue = list(reversed(bodies))
+    phase.started = time.time()
+
+    async def sender() -> None:
+        while queue:
+            body = queue.pop()
+            sent_wall = time.time()
+            sent = time.perf_counter()
+            async with http.post(url, data=body) as response:
+                answer = await response.read()
+                status = response.status
+            phase.accept_latencies.append(time.perf_counter() - sent)
+            if status != 202:
+                raise SystemExit(f"The server answered {status}: {answer[:300]!r}")
+            data = json.loads(answer)
+            for item in data.get("items", []):
+                if item["status"] == "accepted":
+                    phase.items_accepted += 1
+                    phase.sent_at[item["item_id"]] = sent_wall
+            if "items" not in data:
+                phase.items_accepted += 1
+            phase.messages += 1
+
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    phase.last_answer = time.time()
+
+
+async def _taken(http: aiohttp.ClientSession, url: str) -> int:
+    async with http.get(url) as response:
+        return int((await response.json())["unique"])
+
+
+async def _wait_taken(
+    http: aiohttp.ClientSession, counts_url: str, expected: int, timeout: float = 300
+) -> float:
+    """Poll the endpoint until it has taken ``expected`` declarations; when that was seen."""
+    deadline = time.monotonic() + timeout
+    while (taken := await _taken(http, counts_url)) < expected:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Only {taken} of {expected} deliveries arrived in {timeout} s.")
+        await asyncio.sleep(0.01)
+    return time.time()
+
+
+def _singles(count: int, first_seed: int) -> list[bytes]:
+    return [itmatt_batch_bytes(1, seed=s) for s in range(first_seed, first_seed + count)]
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+# ------------------------------------------------------------------ the runs
+
+
+async def _gateway_phases(
+    work: Path, endpoint_port: int, options: argparse.Namespace
+) -> tuple[Phase, Phase]:
+    port = _free_port()
+    config = {
+        "server": {"host": "127.0.0.1", "port": port, "pipeline_threads": options.threads},
+        "storage": {"path": str(work / "gateway.db")},
+        "logging": {"level": "warning"},
+        "feeds": ["upu-itmatt"],
+        "parameters": {"uk-cds": UK_CDS_PARAMETERS},
+        "endpoints": {
+            "uk-cds": {
+                "target": "uk-cds",
+                "url": f"http://127.0.0.1:{endpoint_port}/declarations",
+                "concurrency": options.delivery_concurrency,
+                "batch_size": 128,
+            }
+        },
+    }
+    config_path = work / "gateway.yaml"
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    log = work / "gateway.log"
+    gateway = _spawn(["-m", "gateway", "serve", "--config", str(config_path)], log)
+    base = f"http://127.0.0.1:{port}"
+    counts = f"http://127.0.0.1:{endpoint_port}/counts"
+    connector = aiohttp.TCPConnector(limit=options.concurrency)
+    single, batch = Phase("single-item messages"), Phase("1,000-item batches")
+    try:
+        async with aiohttp.ClientSession(connector=connector) as http:
+            await _wait_live(http, f"{base}/v1/health/live")
+            warm = Phase("warm-up")
+            await _send(http, base + FEED_PATH, _singles(200, 900_000), options.concurrency, warm)
+            await _send(
+                http,
+                base + FEED_PATH,
+                [itmatt_batch_bytes(200, seed=7, message_number="BENCH-WARM-BATCH")],
+                1,
+                warm,
+            )
+            await _wait_taken(http, counts, warm.items_accepted)
+            taken = warm.items_accepted
+            bodies = _singles(options.messages, 1)
+            await _send(http, base + FEED_PATH, bodies, options.concurrency, single)
+            single.delivered_at = await _wait_taken(http, counts, taken + single.items_accepted)
+            taken += single.items_accepted
+            batches = [
+                itmatt_batch_bytes(BATCH_ITEMS, seed=500_000 + n, message_number=f"BENCH-BATCH-{n}")
+                for n in range(options.batches)
+            ]
+            await _send(http, base + FEED_PATH, batches, 2, batch)
+            batch.delivered_at = await _wait_taken(http, counts, taken + batch.items_accepted)
+    finally:
+        _stop(gateway)
+    with contextlib.closing(sqlite3.connect(work / "gateway.db")) as db:
+        delivered = dict(
+            db.execute("SELECT item_id, delivered_at FROM outbox WHERE status = 'delivered'")
+        )
+    for phase in (single, batch):
+        phase.delivered_latencies = [
+            delivered[item] - sent for item, sent in phase.sent_at.items() if item in delivered
+        ]
+    return single, batch
+
+
+async def _relay_phase(work: Path, sink_port: int, options: argparse.Namespace) -> Phase:
+    port = _free_port()
+    log = work / "relay.log"
+    relay = _spawn(
+        [
+            str(ROOT / "benchmarks" / "relay.py"),
+            "--port",
+            str(port),
+            "--db",
+            str(work / "relay.db"),
+            "--forward",
+            f"http://127.0.0.1:{sink_port}/sink",
+            "--concurrency",
+            str(options.delivery_concurrency),
+        ],
+        log,
+    )
+    phase = Phase("bare relay")
+    try:
+        _wait_ready(relay, "relay", log)
+        url = f"http://127.0.0.1:{port}{FEED_PATH}"
+        counts = f"http://127.0.0.1:{sink_port}/sink/counts"
+        connector = aiohttp.TCPConnector(limit=options.concurrency)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            warm = Phase("warm-up")
+            await _send(http, url, _singles(200, 900_000), options.concurrency, warm)
+            await _wait_taken(http, counts, warm.items_accepted)
+            await _send(http, url, _singles(options.messages, 1), options.concurrency, phase)
+            phase.delivered_at = await _wait_taken(
+                http, counts, warm.items_accepted + phase.items_accepted
+            )
+    finally:
+        _stop(relay)
+    return phase
+
+
+def _row(phase: Phase) -> list[str]:
+    ms = 1000.0
+    return [
+        phase.name,
+        f"{phase.messages:,}",
+        f"{phase.items_accepted:,}",
+        f"{phase.messages / phase.accept_seconds:,.0f}",
+        f"{phase.items_accepted / phase.delivered_seconds:,.0f}",
+        f"{_percentile(phase.accept_latencies, 0.5) * ms:.1f}",
+        f"{_percentile(phase.accept_latencies, 0.99) * ms:.1f}",
+        f"{_percentile(phase.delivered_latencies, 0.5) * ms:.0f}"
+        if phase.delivered_latencies
+        else "-",
+        f"{_percentile(phase.delivered_latencies, 0.99) * ms:.0f}"
+        if phase.delivered_latencies
+        else "-",
+    ]
+
+
+def _print_table(phases: Sequence[Phase]) -> None:
+    header = [
+        "phase",
+        "messages",
+        "items acc.",
+        "msgs/s",
+        "items del./s",
+        "p50 202 ms",
+        "p99 202 ms",
+        "p50 del. ms",
+        "p99 del. ms",
+    ]
+    rows = [header, *(_row(phase) for phase in phases)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for number, row in enumerate(rows):
+        print(
+            "  ".join(
+                cell.rjust(w) if i else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if number == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+async def _main(options: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as folder:
+        work = Path(folder)
+        endpoint_port, sink_port = _free_port(), _free_port()
+        log = work / "endpoint.log"
+        endpoint = _spawn(
+            [
+                str(Path(__file__).resolve()),
+                "--child-endpoint",
+                str(endpoint_port),
+                str(sink_port),
+            ],
+            log,
+        )
+        try:
+            _wait_ready(endpoint, "endpoint simulator", log)
+            single, batch = await _gateway_phases(work, endpoint_port, options)
+            relay = await _relay_phase(work, sink_port, options)
+        finally:
+            _stop(endpoint)
+    _print_table([single, batch, relay])
+    single_rate = single.messages / single.accept_seconds
+    relay_rate = relay.messages / relay.accept_seconds
+    return {
+        "single_msgs_per_s": round(single_rate),
+        "single_delivered_items_per_s": round(single.items_accepted / single.delivered_seconds),
+        "batch_items_per_s": round(batch.items_accepted / batch.delivered_seconds),
+        "batch_accepted_items_per_s": round(batch.items_accepted / batch.accept_seconds),
+        "p50_accept_ms": round(_percentile(single.accept_latencies, 0.5) * 1000, 2),
+        "p99_accept_ms": round(_percentile(single.accept_latencies, 0.99) * 1000, 2),
+        "p50_delivered_ms": round(_percentile(single.delivered_latencies, 0.5) * 1000, 1),
+        "p99_delivered_ms": round(_percentile(single.delivered_latencies, 0.99) * 1000, 1),
+        "relay_msgs_per_s": round(relay_rate),
+        "vs_relay": round(single_rate / relay_rate, 3),
+        "messages": options.messages,
+        "batches": options.batches,
+        "concurrency": options.concurrency,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=6000, help="single-item messages")
+    parser.add_argument("--batches", type=int, default=20, help="1,000-item messages")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
+    parser.add_argument("--delivery-concurrency", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="gateway pipeline threads")
+    parser.add_argument("--quick", action="store_true", help="300 messages, 2 batches")
+    parser.add_argument("--child-endpoint", nargs=2, type=int, help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.child_endpoint:
+        asyncio.run(_run_endpoint(*options.child_endpoint))
+        return
+    if options.quick:
+        options.messages, options.batches = 300, 2
+    figures = asyncio.run(_main(options))
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
