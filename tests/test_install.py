@@ -85,12 +85,7 @@ def test_installed_gateway_translates_from_another_folder(installed: Path, tmp_p
     assert "Traceback" not in result.stderr
     written = sorted(path.name for path in out.glob("*.xml"))
     assert "RR123456785CN.xml" in written
-    probe = run_installed(
-        installed,
-        tmp_path,
-        "-c" if False else "mappings",
-        "lint",
-    )
+    probe = run_installed(installed, tmp_path, "mappings", "lint")
     assert probe.returncode == 0, probe.stderr
     where = subprocess.run(
         [sys.executable, "-c", "import gateway, sys; sys.stdout.write(gateway.__file__)"],
