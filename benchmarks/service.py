@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -180,6 +181,7 @@ async def _send(
     http: aiohttp.ClientSession, url: str, bodies: Sequence[bytes], concurrency: int, phase: Phase
 ) -> None:
     """Send every body once, ``concurrency`` in flight; every answer must be a 202."""
+    _progress(f"{phase.name}: sending {len(bodies)} messages to {url}")
     queue = list(reversed(bodies))
     phase.started = time.time()
 
@@ -213,19 +215,51 @@ async def _taken(http: aiohttp.ClientSession, url: str) -> int:
 
 
 async def _wait_taken(
-    http: aiohttp.ClientSession, counts_url: str, expected: int, timeout: float = 300
+    http: aiohttp.ClientSession, counts_url: str, expected: int, timeout: float = 120
 ) -> float:
     """Poll the endpoint until it has taken ``expected`` declarations; when that was seen."""
     deadline = time.monotonic() + timeout
+    _progress(f"waiting for {expected} deliveries at {counts_url}")
     while (taken := await _taken(http, counts_url)) < expected:
         if time.monotonic() > deadline:
-            raise SystemExit(f"Only {taken} of {expected} deliveries arrived in {timeout} s.")
+            async with http.get(counts_url) as response:
+                seen = await response.text()
+            raise SystemExit(
+                f"Only {taken} of {expected} deliveries arrived in {timeout} s; "
+                f"the endpoint counted {seen}."
+            )
         await asyncio.sleep(0.01)
     return time.time()
 
 
-def _singles(count: int, first_seed: int) -> list[bytes]:
-    return [itmatt_batch_bytes(1, seed=s) for s in range(first_seed, first_seed + count)]
+def _progress(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+_ITEM_ID = re.compile(rb"<ItemID>([^<]+)</ItemID>")
+
+
+class Messages:
+    """Generated ITMATT messages whose item IDs never repeat within one benchmark run.
+
+    ``gateway.sample_feeds`` derives item serials from the seed and the item's position, so
+    two seeds can give an item the same ID; a message that would repeat one is skipped.
+    """
+
+    def __init__(self) -> None:
+        self._used: set[bytes] = set()
+        self._seed = 1
+
+    def make(self, count: int, items: int) -> list[bytes]:
+        made: list[bytes] = []
+        while len(made) < count:
+            seed, self._seed = self._seed, self._seed + 1
+            body = itmatt_batch_bytes(items, seed=seed, message_number=f"BENCH-{seed:07d}")
+            ids = set(_ITEM_ID.findall(body))
+            if len(ids) == items and not ids & self._used:
+                self._used |= ids
+                made.append(body)
+        return made
 
 
 def _percentile(values: Sequence[float], share: float) -> float:
@@ -241,6 +275,7 @@ def _percentile(values: Sequence[float], share: float) -> float:
 async def _gateway_phases(
     work: Path, endpoint_port: int, options: argparse.Namespace
 ) -> tuple[Phase, Phase]:
+    messages = Messages()
     port = _free_port()
     config = {
         "server": {"host": "127.0.0.1", "port": port, "pipeline_threads": options.threads},
@@ -269,24 +304,15 @@ async def _gateway_phases(
         async with aiohttp.ClientSession(connector=connector) as http:
             await _wait_live(http, f"{base}/v1/health/live")
             warm = Phase("warm-up")
-            await _send(http, base + FEED_PATH, _singles(200, 900_000), options.concurrency, warm)
-            await _send(
-                http,
-                base + FEED_PATH,
-                [itmatt_batch_bytes(200, seed=7, message_number="BENCH-WARM-BATCH")],
-                1,
-                warm,
-            )
+            await _send(http, base + FEED_PATH, messages.make(200, 1), options.concurrency, warm)
+            await _send(http, base + FEED_PATH, messages.make(1, 200), 1, warm)
             await _wait_taken(http, counts, warm.items_accepted)
             taken = warm.items_accepted
-            bodies = _singles(options.messages, 1)
+            bodies = messages.make(options.messages, 1)
             await _send(http, base + FEED_PATH, bodies, options.concurrency, single)
             single.delivered_at = await _wait_taken(http, counts, taken + single.items_accepted)
             taken += single.items_accepted
-            batches = [
-                itmatt_batch_bytes(BATCH_ITEMS, seed=500_000 + n, message_number=f"BENCH-BATCH-{n}")
-                for n in range(options.batches)
-            ]
+            batches = messages.make(options.batches, BATCH_ITEMS)
             await _send(http, base + FEED_PATH, batches, 2, batch)
             batch.delivered_at = await _wait_taken(http, counts, taken + batch.items_accepted)
     finally:
@@ -303,6 +329,7 @@ async def _gateway_phases(
 
 
 async def _relay_phase(work: Path, sink_port: int, options: argparse.Namespace) -> Phase:
+    messages = Messages()
     port = _free_port()
     log = work / "relay.log"
     relay = _spawn(
@@ -327,9 +354,9 @@ async def _relay_phase(work: Path, sink_port: int, options: argparse.Namespace) 
         connector = aiohttp.TCPConnector(limit=options.concurrency)
         async with aiohttp.ClientSession(connector=connector) as http:
             warm = Phase("warm-up")
-            await _send(http, url, _singles(200, 900_000), options.concurrency, warm)
+            await _send(http, url, messages.make(200, 1), options.concurrency, warm)
             await _wait_taken(http, counts, warm.items_accepted)
-            await _send(http, url, _singles(options.messages, 1), options.concurrency, phase)
+            await _send(http, url, messages.make(options.messages, 1), options.concurrency, phase)
             phase.delivered_at = await _wait_taken(
                 http, counts, warm.items_accepted + phase.items_accepted
             )

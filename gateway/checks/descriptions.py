@@ -10,6 +10,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping
 
+from lxml import etree
+
+from gateway.canonical import CANONICAL_NS
+
 from .reference import normalise_description
 from .registry import CheckInput, DeclarationXPath, Finding, node_text, register
 
@@ -28,6 +32,11 @@ FILLER_WORDS = frozenset(
 MINIMUM_LENGTH = 3
 """A description shorter than this (blanks stripped) says nothing about the goods."""
 
+_DESCRIPTION_TAG = f"{{{CANONICAL_NS}}}Description"
+_COMMODITY_TAG = f"{{{CANONICAL_NS}}}Commodity"
+_ITEM_TAG = f"{{{CANONICAL_NS}}}GovernmentAgencyGoodsItem"
+_XML_BLANKS = " \t\r\n"
+"""The characters XPath's normalize-space() strips."""
 _DESCRIPTION_VALUES = DeclarationXPath(
     ".//c:GovernmentAgencyGoodsItem/c:Commodity/c:Description/text()", strings=True
 )
@@ -102,6 +111,10 @@ def vague_description(check: CheckInput) -> Iterator[Finding]:
     """Goods descriptions must say what the goods are, not "gift", "parts" or "various"."""
     terms = check.reference.vague_terms
     key = _TermsKey(terms)
+    # The screen: every Description element, of goods items or not (a superset).
+    screened = {text for text in check.batch.texts(_DESCRIPTION_TAG) if text is not None}
+    if not any(_vagueness(value, key) for value in screened):
+        return
     distinct = set(check.select(_DESCRIPTION_VALUES))
     if not any(_vagueness(value, key) for value in distinct):
         return  # the fast pass: every distinct text is precise enough
@@ -125,6 +138,8 @@ def vague_description(check: CheckInput) -> Iterator[Finding]:
 @register("description-missing", default=True)
 def description_missing(check: CheckInput) -> Iterator[Finding]:
     """Every goods item must carry a description of its goods."""
+    if _every_item_described(check):
+        return
     for item in check.select(_ITEMS_WITHOUT_DESCRIPTION):
         location = check.locate(item)
         if location is None:
@@ -136,3 +151,29 @@ def description_missing(check: CheckInput) -> Iterator[Finding]:
             "description such as 'cotton T-shirts' for every item.",
             path=f"{location.path}/Commodity/Description",
         )
+
+
+def _every_item_described(check: CheckInput) -> bool:
+    """The screen: whether each goods item has a Commodity with a Description that has text.
+
+    True only when sure; a description whose text is in child nodes, or anything unusual,
+    leaves it to the exact selection.
+    """
+    batch = check.batch
+    items = batch.elements(_ITEM_TAG)
+    if not items:
+        return True
+    commodity_of: dict[etree._Element | None, etree._Element] = {}
+    for description, text in zip(
+        batch.elements(_DESCRIPTION_TAG), batch.texts(_DESCRIPTION_TAG), strict=True
+    ):
+        if text is None or not text.strip(_XML_BLANKS):
+            continue
+        commodity = description.getparent()
+        if commodity is not None:
+            commodity_of[commodity.getparent()] = commodity
+    for item in items:
+        commodity = commodity_of.get(item)
+        if commodity is None or commodity.tag != _COMMODITY_TAG:
+            return False
+    return True

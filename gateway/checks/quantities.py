@@ -1,13 +1,17 @@
 """Default checks on numbers: no negative or non-numeric amounts, net mass within gross mass.
 
-The XPaths pick candidates inside libxml2 (a superset of the failures); Python then decides
-exactly, with :class:`~decimal.Decimal` arithmetic and unit conversion from ``units.csv``.
+Screens and XPaths pick candidates (a superset of the failures): ``not-negative`` tests the
+distinct texts of the batch with one regular expression; ``net-not-above-gross`` compares
+item masses as floats when every mass is in kilograms, else with XPaths inside libxml2.
+Python then decides exactly, with :class:`~decimal.Decimal` arithmetic and unit conversion
+from ``units.csv``.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, cast
 
@@ -40,6 +44,10 @@ _DECIMAL = re.compile(r"\s*(-?)(\d+(?:\.\d*)?|\.\d+)\s*")
 _NUMERIC_TAGS = tuple(f"{{{CANONICAL_NS}}}{name}" for name in NUMERIC_ELEMENTS)
 _PLAIN_NUMBER = re.compile(r"\s*(?:\d+(?:\.\d*)?|\.\d+)\s*")
 """A decimal number that is zero or more: what nearly every value is, so tested first."""
+_ALL_PLAIN_NUMBERS = re.compile(
+    rf"{_PLAIN_NUMBER.pattern}(?:\x00{_PLAIN_NUMBER.pattern})*"
+)
+"""The screen of ``not-negative``: plain numbers joined by NUL, which XML text cannot hold."""
 
 _ITEM_MEASURES = "c:GoodsShipment/c:GovernmentAgencyGoodsItem/c:Commodity/c:GoodsMeasure"
 _NET = "c:NetNetWeightMeasure"
@@ -57,18 +65,24 @@ _NET_ABOVE_TOTAL = DeclarationXPath(
 )
 """Declarations to check exactly in Python: raw sum above total, or any unit but KGM."""
 
-_OTHER_UNITS = DeclarationXPath("boolean(.//@unitCode[. != 'KGM'])")
-"""Whether any unit in the batch is not kilograms (then the exact, slower XPaths run).
+_KGM_NET_ABOVE_TOTAL = DeclarationXPath(f"{{d}}[sum({_ALL_NET}) > {_TOTAL}]")
+"""When every mass is in KGM, the numbers compare as they are (a superset: Python decides).
 
-Without it the KGM XPaths below are still a superset of the failures: a missing unitCode
+That holds when no net, gross or total mass has a unit other than KGM: a missing unitCode
 only makes two masses comparable when both lack one, and then the raw numbers compare.
 """
-_KGM_NET_ABOVE_GROSS = DeclarationXPath(f".//c:GoodsMeasure[{_NET} > {_GROSS}]")
-_KGM_NET_ABOVE_TOTAL = DeclarationXPath(f"{{d}}[sum({_ALL_NET}) > {_TOTAL}]")
-"""When every mass is in KGM, the numbers compare as they are (a superset: Python decides)."""
+_MEASURE_TAG = f"{{{CANONICAL_NS}}}GoodsMeasure"
 _NET_TAG = f"{{{CANONICAL_NS}}}NetNetWeightMeasure"
 _GROSS_TAG = f"{{{CANONICAL_NS}}}GrossMassMeasure"
 _TOTAL_TAG = f"{{{CANONICAL_NS}}}TotalGrossMassMeasure"
+_MASS_TAGS = (_NET_TAG, _GROSS_TAG, _TOTAL_TAG)
+_OTHER_NUMERIC_TAGS = tuple(tag for tag in _NUMERIC_TAGS if tag not in _MASS_TAGS)
+_SUM_SLACK = 1e-9
+"""Relative slack for float sums of net masses: far above their rounding error."""
+_SMALLEST_TOTAL = 1e-200
+"""Below this, floats lose relative precision (subnormals): such totals are always checked."""
+_KILOGRAM_UNITS = frozenset({None, "KGM"})
+"""Unit codes under which masses compare as they are: kilograms, or none at all."""
 _ALL_NET_XPATH = etree.XPath(_ALL_NET, namespaces=NAMESPACES)
 
 
@@ -82,8 +96,13 @@ def parse_decimal(text: str) -> Decimal | None:
 @register("not-negative", default=True)
 def not_negative(check: CheckInput) -> Iterator[Finding]:
     """Amounts, masses and quantities must be decimal numbers, zero or more."""
+    batch = check.batch
+    # The masses are read on their own, shared with net-not-above-gross.
+    texts = [*batch.texts(*_OTHER_NUMERIC_TAGS), *(t for tag in _MASS_TAGS for t in batch.texts(tag))]
+    if _all_plain_numbers(texts):
+        return
     plain = _PLAIN_NUMBER.fullmatch
-    for node in check.batch.iter(*_NUMERIC_TAGS):
+    for node in check.batch.elements(*_NUMERIC_TAGS):
         text = node.text
         if text is not None and plain(text) is not None:
             continue
@@ -112,6 +131,17 @@ def not_negative(check: CheckInput) -> Iterator[Finding]:
                 "be zero or more.",
                 value,
             )
+
+
+def _all_plain_numbers(texts: list[str | None]) -> bool:
+    """The screen: whether every text is a plain number, zero or more (none is missing)."""
+    if not texts:
+        return True
+    try:
+        joined = "\x00".join(set(texts))  # type: ignore[arg-type]  # None: TypeError
+    except TypeError:
+        return False
+    return _ALL_PLAIN_NUMBERS.fullmatch(joined) is not None
 
 
 def _mass(element: Any) -> tuple[Decimal, str] | None:
@@ -144,9 +174,12 @@ def _show(mass: tuple[Decimal, str]) -> str:
 def net_not_above_gross(check: CheckInput) -> Iterator[Finding]:
     """Per goods item net mass <= gross mass; the items' net masses <= total gross mass."""
     factors = check.reference.mass_factors
-    all_kilograms = not check.batch.any(_OTHER_UNITS)
-    per_item = _KGM_NET_ABOVE_GROSS if all_kilograms else _NET_ABOVE_GROSS
-    for measure in check.select(per_item):
+    screened = _kilogram_screen(check)
+    if screened is None:
+        measures: Iterable[Any] = check.select(_NET_ABOVE_GROSS)
+    else:
+        measures = screened[0]
+    for measure in measures:
         net_element = measure.find(_NET_TAG)
         net, gross = _mass(net_element), _mass(measure.find(_GROSS_TAG))
         if net is None or gross is None:
@@ -164,10 +197,84 @@ def net_not_above_gross(check: CheckInput) -> Iterator[Finding]:
             f"{_show(gross)}; the net mass cannot exceed the gross mass.",
             node_text(net_element),
         )
-    for declaration in check.select(_KGM_NET_ABOVE_TOTAL if all_kilograms else _NET_ABOVE_TOTAL):
+    declarations = check.select(_NET_ABOVE_TOTAL) if screened is None else screened[1]
+    for declaration in declarations:
         finding = _net_above_total(check, declaration, factors)
         if finding is not None:
             yield finding
+
+
+def _kilogram_screen(check: CheckInput) -> tuple[list[Any], list[Any]] | None:
+    """The goods measures and declarations whose net mass may be too high, if all are in KGM.
+
+    None when some net, gross or total mass has a unit other than KGM (then the exact
+    XPaths run). Otherwise supersets of the failing GoodsMeasure elements and declarations,
+    found with floats: correctly rounded conversion keeps the order of the exact numbers, so
+    ``>=`` (and a sum with some slack for rounding) misses none; Decimals then decide.
+    """
+    batch = check.batch
+    gross_by_measure: dict[Any, str | None] = {}
+    for gross, text in zip(batch.elements(_GROSS_TAG), batch.texts(_GROSS_TAG), strict=True):
+        if gross.get("unitCode") not in _KILOGRAM_UNITS:
+            return None
+        gross_by_measure.setdefault(gross.getparent(), text)
+    measures: dict[Any, None] = {}
+    net_sums: dict[Any, float] = {}
+    for net, text in zip(batch.elements(_NET_TAG), batch.texts(_NET_TAG), strict=True):
+        if net.get("unitCode") not in _KILOGRAM_UNITS:
+            return None
+        measure = net.getparent()
+        if measure in gross_by_measure and _may_be_above(text, gross_by_measure[measure]):
+            measures[measure] = None
+        declaration = _ancestor(measure, 4)  # GoodsMeasure/Commodity/Item/GoodsShipment/...
+        if batch.is_declaration(declaration):
+            net_sums[declaration] = net_sums.get(declaration, 0.0) + _number(text)
+    declarations: dict[Any, None] = {}
+    for total, text in zip(batch.elements(_TOTAL_TAG), batch.texts(_TOTAL_TAG), strict=True):
+        if total.get("unitCode") not in _KILOGRAM_UNITS:
+            return None
+        declaration = total.getparent()
+        if batch.is_declaration(declaration) and _may_be_above_sum(
+            net_sums.get(declaration, 0.0), text
+        ):
+            declarations[declaration] = None
+    return [m for m in measures if m.tag == _MEASURE_TAG], list(declarations)
+
+
+def _ancestor(element: Any, levels: int) -> Any:
+    for _ in range(levels):
+        if element is None:
+            return None
+        element = element.getparent()
+    return element
+
+
+def _number(text: str | None) -> float:
+    """A net mass as a float: NaN when unsure (not a plain number zero or more)."""
+    try:
+        value = float(text)  # type: ignore[arg-type]  # None: TypeError
+    except (TypeError, ValueError):
+        return math.nan
+    return value if value >= 0 else math.nan
+
+
+def _may_be_above(net: str | None, gross: str | None) -> bool:
+    """Whether the net mass text may be above the gross one (True when unsure)."""
+    try:
+        return float(net) >= float(gross)  # type: ignore[arg-type]  # None: TypeError
+    except (TypeError, ValueError):
+        return True
+
+
+def _may_be_above_sum(net_sum: float, total: str | None) -> bool:
+    """Whether a float sum of net masses may be above the total (True when unsure)."""
+    try:
+        limit = float(total)  # type: ignore[arg-type]  # None: TypeError
+    except (TypeError, ValueError):
+        return True
+    if not limit > _SMALLEST_TOTAL:
+        return True  # zero, negative, NaN, or too near zero for relative slack: unsure
+    return net_sum >= limit * (1 - _SUM_SLACK) or math.isnan(net_sum)
 
 
 def _net_above_total(

@@ -13,6 +13,12 @@ runs on the batch's common parent and pulls one field of every declaration, usua
 filtered down to the failing values inside libxml2. Only failing nodes are then located
 (declaration index and canonical path with 1-based indices), so valid data costs almost no
 Python work.
+
+Most checks first *screen* the batch cheaply and stop there when nothing can fail: they share
+one batch-wide pass per element name (:meth:`BatchView.elements`, :meth:`BatchView.texts`,
+cached for the run, so several checks reading the same field pay for it once) and test the
+distinct values with Python sets. A screen may let through more than fails (then the exact,
+slower selection decides) but never less.
 """
 
 from __future__ import annotations
@@ -168,6 +174,8 @@ class BatchView:
             else:
                 lone.extend(members)
         self._lone = lone
+        self._elements: dict[tuple[str, ...], list[etree._Element]] = {}
+        self._texts: dict[tuple[str, ...], list[str | None]] = {}
 
     def __len__(self) -> int:
         return len(self.declarations)
@@ -197,6 +205,28 @@ class BatchView:
             yield from root.iter(*tags)
         for declaration in self._lone:
             yield from declaration.iter(*tags)
+
+    def elements(self, *tags: str) -> list[etree._Element]:
+        """Every element with one of ``tags`` (Clark notation), as :meth:`iter` finds them.
+
+        One scan of the batch per distinct ``tags``, kept for the rest of the run, so that
+        the checks reading the same elements share it.
+        """
+        found = self._elements.get(tags)
+        if found is None:
+            found = self._elements[tags] = list(self.iter(*tags))
+        return found
+
+    def texts(self, *tags: str) -> list[str | None]:
+        """The text of each element of :meth:`elements` (None for none), in the same order."""
+        found = self._texts.get(tags)
+        if found is None:
+            found = self._texts[tags] = [element.text for element in self.elements(*tags)]
+        return found
+
+    def is_declaration(self, element: etree._Element | None) -> bool:
+        """Whether ``element`` is one of the batch's declarations."""
+        return element in self._index
 
     def locate(self, node: Any) -> Location | None:
         """The declaration and canonical path of an element or attribute value found.

@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from gateway.errors import ConfigurationError
 
 from .registry import CheckInput, DeclarationXPath, Location, TargetPath, node_text
 
-__all__ = ["missing_xpath", "parse_target_path", "select_target", "value_xpath"]
+__all__ = ["missing_xpath", "parse_target_path", "select_target", "target_values", "value_xpath"]
 
 _ELEMENT_STEP = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*(?:\[[1-9][0-9]*\])?")
 _ATTRIBUTE_STEP = re.compile(r"@[A-Za-z_][A-Za-z0-9_.-]*")
@@ -75,11 +76,20 @@ def missing_xpath(target: TargetPath) -> DeclarationXPath:
     return DeclarationXPath(" | ".join(branches))
 
 
-def select_target(check: CheckInput) -> Iterator[tuple[Location, str]]:
-    """Every non-blank value at the check's target path, with where it is."""
+def target_values(check: CheckInput) -> list[tuple[Any, str]]:
+    """Every non-blank node at the check's target path, with its value, not yet located.
+
+    Checks test the values and locate (:meth:`CheckInput.locate`) only the failing nodes:
+    locating costs far more than testing a value.
+    """
     if check.target is None:
         raise ConfigurationError(f"The check '{check.rule}' needs a canonical path to check.")
-    for node in check.select(value_xpath(check.target)):
+    return [(node, node_text(node)) for node in check.select(value_xpath(check.target))]
+
+
+def select_target(check: CheckInput) -> Iterator[tuple[Location, str]]:
+    """Every non-blank value at the check's target path, with where it is."""
+    for node, value in target_values(check):
         location = check.locate(node)
         if location is not None:
-            yield location, node_text(node)
+            yield location, value

@@ -331,4 +331,5 @@ def test_full_declaration_fixture_is_not_trivially_valid() -> None:
 
 def test_official_pack_folder_is_the_reference_standards(official_pack: SchemaPack) -> None:
     """The pack fixture points at the shared standards folder next to the repository."""
-    assert official_pack.folder == (Path(__file__).resolve().parents[3] / "shared" / "standards")
+    expected = Path(__file__).resolve().parents[3] / "shared" / "standards"
+    assert official_pack.folder.resolve() == expected.resolve()
