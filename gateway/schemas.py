@@ -33,6 +33,7 @@ from urllib.parse import unquote, urlparse
 from lxml import etree
 
 from gateway.errors import SchemaError
+from gateway.formats.xml import hardened_parser
 from gateway.resources import find_schema, schema_search_path
 
 __all__ = ["SchemaPack", "load_schema", "validation_errors"]
@@ -44,14 +45,7 @@ _CLARK_NAME = re.compile(r"\{([^}]*)\}([\w.\-]+)")
 
 def _hardened_parser() -> etree.XMLParser:
     """A parser for schema files: no network, no DTD loading, no entity expansion."""
-    return etree.XMLParser(
-        no_network=True,
-        resolve_entities=False,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-    )
+    return hardened_parser(remove_comments=True)
 
 
 def _read_schema_document(path: Path) -> etree._ElementTree:

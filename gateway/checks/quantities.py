@@ -44,9 +44,7 @@ _DECIMAL = re.compile(r"\s*(-?)(\d+(?:\.\d*)?|\.\d+)\s*")
 _NUMERIC_TAGS = tuple(f"{{{CANONICAL_NS}}}{name}" for name in NUMERIC_ELEMENTS)
 _PLAIN_NUMBER = re.compile(r"\s*(?:\d+(?:\.\d*)?|\.\d+)\s*")
 """A decimal number that is zero or more: what nearly every value is, so tested first."""
-_ALL_PLAIN_NUMBERS = re.compile(
-    rf"{_PLAIN_NUMBER.pattern}(?:\x00{_PLAIN_NUMBER.pattern})*"
-)
+_ALL_PLAIN_NUMBERS = re.compile(rf"{_PLAIN_NUMBER.pattern}(?:\x00{_PLAIN_NUMBER.pattern})*")
 """The screen of ``not-negative``: plain numbers joined by NUL, which XML text cannot hold."""
 
 _ITEM_MEASURES = "c:GoodsShipment/c:GovernmentAgencyGoodsItem/c:Commodity/c:GoodsMeasure"
@@ -98,7 +96,10 @@ def not_negative(check: CheckInput) -> Iterator[Finding]:
     """Amounts, masses and quantities must be decimal numbers, zero or more."""
     batch = check.batch
     # The masses are read on their own, shared with net-not-above-gross.
-    texts = [*batch.texts(*_OTHER_NUMERIC_TAGS), *(t for tag in _MASS_TAGS for t in batch.texts(tag))]
+    texts = [
+        *batch.texts(*_OTHER_NUMERIC_TAGS),
+        *(t for tag in _MASS_TAGS for t in batch.texts(tag)),
+    ]
     if _all_plain_numbers(texts):
         return
     plain = _PLAIN_NUMBER.fullmatch
