@@ -32,6 +32,7 @@ def s10_check_digit(serial: str) -> int:
     """
     if len(serial) != 8 or not serial.isdigit():
         raise ValueError(f"An S10 serial number has 8 digits; '{serial}' does not.")
+    total: int
     if serial.isascii():  # the hot path: weigh the character codes, no int() per digit
         total = sum(map(operator.mul, serial.encode(), S10_WEIGHTS)) - _S10_ASCII_OFFSET
     else:

@@ -17,20 +17,24 @@ from gateway.canonical import CANONICAL_NS
 
 def delivery_key(endpoint: str, declaration_id: str, canonical: bytes) -> str:
     """The ``Idempotency-Key`` for one declaration sent to one endpoint."""
-    content = hashlib.sha256(_content(canonical)).hexdigest()
-    parts = [endpoint, declaration_id, function_code(canonical) or "", content]
+    root = _parse(canonical)  # parsed once: this runs for every item on the ingest path
+    content = hashlib.sha256(etree.tostring(root, method="c14n")).hexdigest()
+    parts = [endpoint, declaration_id, _function_code(root) or "", content]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def function_code(canonical: bytes) -> str | None:
     """The declaration's ``FunctionCode`` (original, amendment, cancellation), if present."""
+    return _function_code(_parse(canonical))
+
+
+def _parse(canonical: bytes) -> etree._Element:
+    # Canonical XML (C14N) of the parsed tree is hashed, so insignificant serialisation
+    # differences do not change the key. lxml parsers are not thread-safe: one per call.
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    root = etree.fromstring(canonical, parser)
+    return etree.fromstring(canonical, parser)
+
+
+def _function_code(root: etree._Element) -> str | None:
     found = root.find(f"{{{CANONICAL_NS}}}FunctionCode")
     return found.text.strip() if found is not None and found.text else None
-
-
-def _content(canonical: bytes) -> bytes:
-    """Canonical XML (C14N) so insignificant serialisation differences do not change the key."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.tostring(etree.fromstring(canonical, parser), method="c14n")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,9 @@ from gateway.store.base import MessageStore
 from gateway.store.sqlite import SqliteStore
 
 log = structlog.get_logger("gateway.server")
+
+SWITCH_INTERVAL_SECONDS = 0.001
+"""How often the interpreter lets another thread take the GIL while ``gateway serve`` runs."""
 
 
 class GatewayServer:
@@ -260,6 +264,9 @@ async def serve(config_path: Path | None, environ: Mapping[str, str] | None = No
     """Run a gateway from a configuration file until SIGINT or SIGTERM (``gateway serve``)."""
     config = load_config(config_path, environ)
     configure_logging(config.logging.level)
+    # Translation threads hold the GIL for long stretches; switching more often than the
+    # default 5 ms keeps the event loop (HTTP answers, deliveries) from waiting behind them.
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
