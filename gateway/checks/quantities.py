@@ -66,12 +66,6 @@ _NET_ABOVE_TOTAL = DeclarationXPath(
 )
 """Declarations to check exactly in Python: raw sum above total, or any unit but KGM."""
 
-_KGM_NET_ABOVE_TOTAL = DeclarationXPath(f"{{d}}[sum({_ALL_NET}) > {_TOTAL}]")
-"""When every mass is in KGM, the numbers compare as they are (a superset: Python decides).
-
-That holds when no net, gross or total mass has a unit other than KGM: a missing unitCode
-only makes two masses comparable when both lack one, and then the raw numbers compare.
-"""
 _MEASURE_TAG = f"{{{CANONICAL_NS}}}GoodsMeasure"
 _NET_TAG = f"{{{CANONICAL_NS}}}NetNetWeightMeasure"
 _GROSS_TAG = f"{{{CANONICAL_NS}}}GrossMassMeasure"
@@ -83,7 +77,11 @@ _SUM_SLACK = 1e-9
 _SMALLEST_TOTAL = 1e-200
 """Below this, floats lose relative precision (subnormals): such totals are always checked."""
 _KILOGRAM_UNITS = frozenset({None, "KGM"})
-"""Unit codes under which masses compare as they are: kilograms, or none at all."""
+"""Unit codes under which masses compare as they are: kilograms, or none at all.
+
+When no net, gross or total mass has another unit, comparing the raw numbers finds every
+failure: a missing unitCode only makes two masses comparable when both lack one.
+"""
 _ALL_NET_XPATH = etree.XPath(_ALL_NET, namespaces=NAMESPACES)
 
 
