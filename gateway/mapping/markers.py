@@ -76,12 +76,18 @@ def problem_from_marker(marker: etree._Element, *, item: str, outbound: bool) ->
         code=code,
         message=message,
         item=item,
-        canonical_path=(source or None) if outbound else (path or None),
+        canonical_path=(_declaration_relative(source) or None) if outbound else (path or None),
         source_path=None if outbound else (source or None),
         value=value,
         rule=marker.get("rule"),
         line=None,
     )
+
+
+def _declaration_relative(path: str) -> str:
+    """``Declaration[3]/GoodsShipment/...`` (a destination rule's source) as a canonical path."""
+    head, _, rest = path.partition("/")
+    return rest if head.startswith("Declaration") and rest else path
 
 
 def markers_by_entry(root: etree._Element) -> dict[int, list[etree._Element]]:
