@@ -11,6 +11,7 @@ Relative paths in the file are taken relative to the file's own folder.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -96,6 +97,9 @@ class EndpointConfig(_Section):
     """The response mapping (``mappings/responses/<kind>.yaml``); None means the target's."""
     poll_url: str | None = None
     poll_interval_seconds: float = Field(default=5.0, gt=0)
+    callback_secret: str | None = Field(default=None, min_length=16)
+    """Shared secret the endpoint sends as ``Authorization: Bearer <secret>`` with each
+    notification to ``POST /v1/responses/{endpoint}``; None leaves that route open."""
 
     @model_validator(mode="after")
     def _poll_needs_url(self) -> EndpointConfig:
@@ -112,12 +116,45 @@ class EndpointConfig(_Section):
 
 
 class PartnerConfig(_Section):
-    """A sender (postal operator, carrier, platform) and how it learns its outcomes."""
+    """A sender (postal operator, carrier, platform) or an operator, and how it authenticates.
 
-    token: str | None = None
-    """Bearer token the partner sends; when any partner has one, every request needs one."""
+    When any partner has a token, the API needs ``Authorization: Bearer <token>`` on every
+    route but health, the OpenAPI document and metrics. A partner sees and replays only its
+    own messages; an operator (``role: operator``) sees everything and may bulk-replay.
+    """
+
+    token: str | None = Field(default=None, min_length=1)
+    """Bearer token in clear text (development); prefer ``token_sha256``."""
+    token_sha256: str | None = None
+    """Lower-case hex SHA-256 of the bearer token, so the file holds no usable secret."""
+    role: Literal["partner", "operator"] = "partner"
     webhook_url: str | None = None
     webhook_secret: str | None = None
+
+    @field_validator("token_sha256")
+    @classmethod
+    def _hex_digest(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        digest = value.strip().lower()
+        if len(digest) != 64 or any(char not in "0123456789abcdef" for char in digest):
+            raise ValueError("token_sha256 must be the 64 hexadecimal digits of a SHA-256 digest")
+        return digest
+
+    @model_validator(mode="after")
+    def _one_token(self) -> PartnerConfig:
+        if self.token is not None and self.token_sha256 is not None:
+            raise ValueError("give either token or token_sha256, not both")
+        if self.role == "operator" and self.token_digest is None:
+            raise ValueError("an operator needs a token or token_sha256 to sign in with")
+        return self
+
+    @property
+    def token_digest(self) -> str | None:
+        """The SHA-256 hex digest of the partner's token, however it was configured."""
+        if self.token is not None:
+            return hashlib.sha256(self.token.encode("utf-8")).hexdigest()
+        return self.token_sha256
 
 
 class LoggingConfig(_Section):
@@ -141,6 +178,26 @@ class GatewayConfig(_Section):
     routes: Path | None = None
     """The routes file; None means the bundled ``mappings/routes.yaml``."""
     partners: dict[str, PartnerConfig] = {}
+
+    @model_validator(mode="after")
+    def _distinct_tokens(self) -> GatewayConfig:
+        owners: dict[str, str] = {}
+        for name, partner in self.partners.items():
+            digest = partner.token_digest
+            if digest is None:
+                continue
+            if digest in owners:
+                raise ValueError(
+                    f"partners '{owners[digest]}' and '{name}' have the same token; "
+                    "each token must identify one partner"
+                )
+            owners[digest] = name
+        return self
+
+    @property
+    def auth_enabled(self) -> bool:
+        """Whether the API authenticates callers (any partner has a token)."""
+        return any(partner.token_digest for partner in self.partners.values())
 
     @property
     def routes_path(self) -> Path:

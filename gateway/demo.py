@@ -224,7 +224,7 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
                 {
                     "server": {"host": "127.0.0.1", "port": port},
                     "storage": {"path": str(database)},
-                    "logging": {"level": "warning"},
+                    "logging": {"level": "error"},
                     "parameters": _demo_parameters(),
                     "endpoints": {
                         ENDPOINT: {
@@ -502,7 +502,7 @@ def main(argv: list[str]) -> int:
         "--timeout", type=float, default=30.0, help="longest wait for customs outcomes (s)"
     )
     options = parser.parse_args(argv)
-    configure_logging("warning")
+    configure_logging("error")
     console = Console(highlight=False)
     if not console.is_terminal:
         console = Console(highlight=False, width=120)

@@ -11,32 +11,40 @@
 ``GET  /metrics``                           Prometheus metrics
 ``GET  /v1/openapi.json``                   the OpenAPI document of all of this
 ==========================================  ==================================================
+
+Who may call what is ``gateway.api.auth``'s business: bearer tokens per partner, an operator
+role, callback secrets per endpoint. A partner asking for another partner's message or item
+gets the same 404 as for one that does not exist.
 """
 
 from __future__ import annotations
 
-import hmac
 import time
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+from gateway.api.auth import Authenticator, auth_middleware, caller_of, log_auth_state
 from gateway.api.openapi import openapi_document
 from gateway.api.problems import json_response, problem_middleware, problem_response
 from gateway.errors import GatewayError
 from gateway.responses import CustomsOutcome, render_postal_response
-from gateway.service.core import Answer, Gateway
+from gateway.service.core import Answer, Gateway, NotFoundError
+from gateway.service.views import item_json
 from gateway.store.base import MessageFilter
 
 GATEWAY = web.AppKey("gateway", Gateway)
-ANONYMOUS = "anonymous"
 
 
 def build_app(gateway: Gateway) -> web.Application:
     """The aiohttp application serving one gateway."""
+    log_auth_state(gateway.config)
     app = web.Application(
-        middlewares=[problem_middleware],
+        middlewares=[
+            problem_middleware,
+            auth_middleware(Authenticator.from_config(gateway.config)),
+        ],
         client_max_size=gateway.config.limits.max_body_bytes,
     )
     app[GATEWAY] = gateway
@@ -58,26 +66,20 @@ def _answer(answer: Answer) -> web.Response:
     return json_response(answer.status, answer.body, dict(answer.headers))
 
 
-def _sender(request: web.Request, gateway: Gateway) -> str:
-    """The partner sending the request; a bearer token is required once any partner has one."""
-    tokens = {name: p.token for name, p in gateway.config.partners.items() if p.token}
-    if not tokens:
-        return request.headers.get("X-Gateway-Sender", ANONYMOUS)[:100] or ANONYMOUS
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token:
-        for name, expected in tokens.items():
-            if hmac.compare_digest(token.encode(), expected.encode()):
-                return name
-    raise web.HTTPUnauthorized(
-        text="Send the partner's token as 'Authorization: Bearer <token>' to deliver messages."
-    )
+async def _check_message_visible(request: web.Request, message_id: str) -> None:
+    """Raise the usual 404 unless the caller may see the message (operators see all)."""
+    caller = caller_of(request)
+    if caller.operator:
+        return
+    view = await request.app[GATEWAY].store.get_message(message_id)
+    if view is None or not caller.may_see(view.sender):
+        raise NotFoundError(f"There is no message {message_id}.")
 
 
 async def receive_message(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     started = time.perf_counter()
-    sender = _sender(request, gateway)
+    sender = caller_of(request).name
     feed = request.match_info["feed"]
     if feed not in gateway.feeds:
         return problem_response(
@@ -112,14 +114,23 @@ async def receive_message(request: web.Request) -> web.Response:
 
 
 async def get_message(request: web.Request) -> web.Response:
-    return _answer(await request.app[GATEWAY].message_status(request.match_info["message_id"]))
+    message_id = request.match_info["message_id"]
+    await _check_message_visible(request, message_id)
+    return _answer(await request.app[GATEWAY].message_status(message_id))
 
 
 async def replay_message(request: web.Request) -> web.Response:
-    return _answer(await request.app[GATEWAY].replay(request.match_info["message_id"]))
+    message_id = request.match_info["message_id"]
+    await _check_message_visible(request, message_id)
+    return _answer(await request.app[GATEWAY].replay(message_id))
 
 
 async def replay_messages(request: web.Request) -> web.Response:
+    if not caller_of(request).operator:
+        raise web.HTTPForbidden(
+            text="Replaying every message matching a filter is for operators; replay your own "
+            "messages one by one at POST /v1/messages/{message_id}/replay."
+        )
     try:
         data = await request.json() if request.can_read_body else {}
     except ValueError:
@@ -178,7 +189,7 @@ def _time(data: dict[str, Any], key: str) -> float | None:
 async def get_item(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     reference = request.match_info["reference"]
-    answer = await gateway.item_status(reference)
+    answer = await _visible_items(request, gateway, reference)
     if request.query.get("format") != "postal":
         return _answer(answer)
     item = answer.body["items"][-1]
@@ -195,6 +206,21 @@ async def get_item(request: web.Request) -> web.Response:
     )
     body = render_postal_response(outcome, item["declaration_id"], feed=item["feed"])
     return web.Response(body=body, content_type="application/xml")
+
+
+async def _visible_items(request: web.Request, gateway: Gateway, reference: str) -> Answer:
+    """The items with a reference that the caller may see; 404 when there are none."""
+    caller = caller_of(request)
+    if caller.operator:
+        return await gateway.item_status(reference)
+    items = [
+        item for item in await gateway.store.find_items(reference) if caller.may_see(item.sender)
+    ]
+    if not items:
+        raise NotFoundError(
+            f"No item has the ID, postal item ID, waybill or order number '{reference}'."
+        )
+    return Answer(200, {"reference": reference, "items": [item_json(item) for item in items]})
 
 
 async def receive_response(request: web.Request) -> web.Response:

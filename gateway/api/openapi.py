@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
+_OPEN: list[dict[str, list[str]]] = []
+"""``security`` of an operation that needs no token."""
+_CALLBACK_SECRET: list[dict[str, list[str]]] = [{"endpointSecret": []}]
 
 
 def _json(description: str, schema: str) -> dict[str, Any]:
@@ -35,9 +38,13 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
             "version": "1",
             "description": (
                 "Feed messages in, declarations to customs endpoints, customs outcomes back. "
-                "Errors are RFC 9457 problem details (application/problem+json)."
+                "Errors are RFC 9457 problem details (application/problem+json). "
+                "When any partner has a token, every operation needs "
+                "'Authorization: Bearer <token>' except health, metrics and this document; "
+                "a partner sees only its own messages and items (others' answer 404)."
             ),
         },
+        "security": [{"bearer": []}],
         "paths": {
             "/v1/feeds/{feed}/messages": {
                 "post": {
@@ -84,7 +91,11 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
                 "get": {
                     "summary": "Status of a message and each of its items, with the trail",
                     "parameters": [message_id],
-                    "responses": {"200": _json("The message.", "Message"), "404": _PROBLEM},
+                    "responses": {
+                        "200": _json("The message.", "Message"),
+                        "401": _PROBLEM,
+                        "404": _PROBLEM,
+                    },
                 }
             },
             "/v1/messages/{message_id}/replay": {
@@ -93,6 +104,7 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
                     "parameters": [message_id],
                     "responses": {
                         "202": _json("Re-translated and enqueued.", "ReplayAnswer"),
+                        "401": _PROBLEM,
                         "404": _PROBLEM,
                         "422": _PROBLEM,
                     },
@@ -100,7 +112,7 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
             },
             "/v1/replay": {
                 "post": {
-                    "summary": "Replay every message matching a filter",
+                    "summary": "Replay every message matching a filter (operators only)",
                     "requestBody": {
                         "content": {
                             "application/json": {
@@ -108,7 +120,12 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
                             }
                         }
                     },
-                    "responses": {"202": _json("Replayed.", "BulkReplayAnswer"), "400": _PROBLEM},
+                    "responses": {
+                        "202": _json("Replayed.", "BulkReplayAnswer"),
+                        "400": _PROBLEM,
+                        "401": _PROBLEM,
+                        "403": _PROBLEM,
+                    },
                 }
             },
             "/v1/items/{reference}": {
@@ -134,6 +151,7 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
                                 "application/xml": {"schema": {"type": "string"}},
                             },
                         },
+                        "401": _PROBLEM,
                         "404": _PROBLEM,
                     },
                 }
@@ -141,6 +159,7 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
             "/v1/responses/{endpoint}": {
                 "post": {
                     "summary": "An asynchronous customs notification from an endpoint",
+                    "security": _CALLBACK_SECRET,
                     "parameters": [_path_parameter("endpoint", "The endpoint's configured name.")],
                     "requestBody": {
                         "required": True,
@@ -148,6 +167,7 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
                     },
                     "responses": {
                         "200": _json("Outcomes applied.", "ResponseAnswer"),
+                        "401": _PROBLEM,
                         "404": _PROBLEM,
                         "422": _PROBLEM,
                     },
@@ -156,21 +176,28 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
             "/v1/health": {
                 "get": {
                     "summary": "Readiness (same as /v1/health/ready)",
+                    "security": _OPEN,
                     "responses": {"200": _json("Ready.", "Health"), "503": _json("Not.", "Health")},
                 }
             },
             "/v1/health/live": {
-                "get": {"summary": "Liveness", "responses": {"200": _json("Live.", "Health")}}
+                "get": {
+                    "summary": "Liveness",
+                    "security": _OPEN,
+                    "responses": {"200": _json("Live.", "Health")},
+                }
             },
             "/v1/health/ready": {
                 "get": {
                     "summary": "Readiness: the store answers",
+                    "security": _OPEN,
                     "responses": {"200": _json("Ready.", "Health"), "503": _json("Not.", "Health")},
                 }
             },
             "/metrics": {
                 "get": {
-                    "summary": "Prometheus metrics",
+                    "summary": "Prometheus metrics (open: counts and queue depths, no data)",
+                    "security": _OPEN,
                     "responses": {
                         "200": {
                             "description": "Text exposition format 0.0.4.",
@@ -182,6 +209,7 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
             "/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
+                    "security": _OPEN,
                     "responses": {
                         "200": {
                             "description": "OpenAPI 3.1.",
@@ -191,7 +219,31 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
                 }
             },
         },
-        "components": {"responses": {"Problem": _problem_response()}, "schemas": _schemas()},
+        "components": {
+            "securitySchemes": _security_schemes(),
+            "responses": {"Problem": _problem_response()},
+            "schemas": _schemas(),
+        },
+    }
+
+
+def _security_schemes() -> dict[str, Any]:
+    return {
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "The partner's API token. Required when any partner has a token configured; "
+                "a missing or wrong token answers 401 with WWW-Authenticate: Bearer."
+            ),
+        },
+        "endpointSecret": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "The customs endpoint's callback_secret, when the endpoint has one configured."
+            ),
+        },
     }
 
 

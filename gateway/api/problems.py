@@ -52,6 +52,7 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 _HTTP_KINDS = {
     400: ("bad-request", "Bad request"),
     401: ("unauthorized", "Not authorised"),
+    403: ("forbidden", "Forbidden"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
     413: ("too-large", "Message too large"),
