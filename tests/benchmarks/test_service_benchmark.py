@@ -1,0 +1,39 @@
+"""Smoke test of benchmarks/service.py: it runs end to end on loopback and ends with its figures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES = (
+    "single_msgs_per_s",
+    "batch_items_per_s",
+    "p50_accept_ms",
+    "p99_accept_ms",
+    "p99_delivered_ms",
+    "relay_msgs_per_s",
+    "vs_relay",
+)
+
+
+def test_service_benchmark_quick_run_ends_with_every_figure() -> None:
+    """`--quick` starts gateway, simulator and relay, loads them and prints the JSON figures."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "service.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in FIGURES:
+        assert key in figures, key
+        assert figures[key] > 0, (key, figures[key])
+    assert (
+        abs(figures["vs_relay"] - figures["single_msgs_per_s"] / figures["relay_msgs_per_s"]) < 0.01
+    )
