@@ -39,7 +39,6 @@ __all__ = [
 
 ITMATT_NAMESPACE = "urn:customs-gateway:feed:upu-itmatt:1"
 
-S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
 PROBLEM_KINDS: tuple[str, ...] = (
     "s10-check-digit",  # the item identifier's check digit is wrong
@@ -58,17 +57,14 @@ _FLUSH_BYTES = 64 * 1024
 def s10_check_digit(serial8: str) -> int:
     """The S10 check digit of an eight-digit serial number (``"47312482"`` -> ``9``).
 
-    Raises ValueError when ``serial8`` is not exactly eight ASCII digits.
+    Raises ValueError when ``serial8`` is not exactly eight ASCII digits. The rule itself lives
+    with the checks (``gateway.checks.identifiers``); generating and checking share it.
     """
     if len(serial8) != 8 or not (serial8.isascii() and serial8.isdigit()):
         raise ValueError(f"An S10 serial number is exactly eight digits; {serial8!r} is not.")
-    total = sum(int(digit) * weight for digit, weight in zip(serial8, S10_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    if check == 10:
-        return 0
-    if check == 11:
-        return 5
-    return check
+    from gateway.checks.identifiers import s10_check_digit as rule
+
+    return rule(serial8)
 
 
 def make_s10(prefix: str, serial: int, country: str) -> str:

@@ -10,7 +10,7 @@ to the schema and to the ``required`` check.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 
 from gateway.canonical import CANONICAL_NS
 
@@ -80,20 +80,14 @@ def country_codes(check: CheckInput) -> Iterator[Finding]:
     countries = check.reference.countries
     if not _outside(_country_texts(check), countries):
         return
-    for node in check.select(_COUNTRY_NODES):
-        value = node_text(node)
-        if value.strip() in countries:
-            continue
-        location = check.locate(node)
-        if location is None:
-            continue
-        yield check.problem(
-            location,
-            "codelist.country",
-            f"'{value}' is not an ISO 3166-1 alpha-2 country code; use two capital letters "
-            "such as GB, DE or CN.",
-            value,
-        )
+    yield from _unknown_codes(
+        check,
+        _COUNTRY_NODES,
+        countries,
+        "codelist.country",
+        "'{value}' is not an ISO 3166-1 alpha-2 country code; use two capital letters "
+        "such as GB, DE or CN.",
+    )
 
 
 def _country_texts(check: CheckInput) -> list[str]:
@@ -120,17 +114,29 @@ def currency_codes(check: CheckInput) -> Iterator[Finding]:
     currencies = check.reference.currencies
     if not _outside(check.select(_CURRENCY_VALUES), currencies):
         return
-    for node in check.select(_CURRENCY_NODES):
+    yield from _unknown_codes(
+        check,
+        _CURRENCY_NODES,
+        currencies,
+        "codelist.currency",
+        "'{value}' is not an ISO 4217 currency code; use three capital letters such "
+        "as EUR, GBP or USD.",
+    )
+
+
+def _unknown_codes(
+    check: CheckInput,
+    nodes: DeclarationXPath,
+    codes: Collection[str],
+    code: str,
+    message: str,
+) -> Iterator[Finding]:
+    """A finding for each node whose value is not among ``codes`` (``{value}`` in the message)."""
+    for node in check.select(nodes):
         value = node_text(node)
-        if value.strip() in currencies:
+        if value.strip() in codes:
             continue
         location = check.locate(node)
         if location is None:
             continue
-        yield check.problem(
-            location,
-            "codelist.currency",
-            f"'{value}' is not an ISO 4217 currency code; use three capital letters such "
-            "as EUR, GBP or USD.",
-            value,
-        )
+        yield check.problem(location, code, message.format(value=value), value)

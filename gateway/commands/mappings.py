@@ -15,7 +15,7 @@ from rich.console import Console
 
 from gateway.errors import ConfigurationError, GatewayError, MappingError, MappingIssue
 from gateway.mapping.catalog import MappingCatalog, load_spec
-from gateway.mapping.paths import XPathSyntaxError, location_paths
+from gateway.mapping.paths import XPathSyntaxError, combine_paths, location_paths
 from gateway.mapping.spec import MappingSpec, Node
 from gateway.pipeline import Pipeline
 
@@ -60,7 +60,7 @@ def lint_spec(spec: MappingSpec) -> list[MappingIssue]:
         for child in node.children:
             context = base
             if child.for_each is not None:
-                context = _combine(base, child.for_each_text)
+                context = combine_paths(base, child.for_each_text)
                 if not exists(context):
                     issues.append(
                         MappingIssue(
@@ -76,7 +76,7 @@ def lint_spec(spec: MappingSpec) -> list[MappingIssue]:
                 except XPathSyntaxError:
                     paths = []
                 for path in paths:
-                    full = _combine(context, path)
+                    full = combine_paths(context, path)
                     if full and not exists(full):
                         issues.append(
                             MappingIssue(
@@ -141,17 +141,6 @@ def _schema_issue(spec: MappingSpec, relative: str) -> list[MappingIssue]:
     except GatewayError as exc:
         return [MappingIssue(spec.file, None, "schema", str(exc))]
     return []
-
-
-def _combine(base: str, path: str) -> str:
-    parts = [part for part in base.split("/") if part]
-    for step in path.split("/"):
-        if step == "..":
-            if parts:
-                parts.pop()
-        elif step not in (".", ""):
-            parts.append(step)
-    return "/".join(parts)
 
 
 def lint(arguments: argparse.Namespace) -> int:

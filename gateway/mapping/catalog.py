@@ -16,6 +16,7 @@ from pathlib import Path
 from lxml import etree
 
 from gateway.errors import MappingError, MappingIssue
+from gateway.mapping.paths import combine_paths
 from gateway.mapping.spec import MappingSpec, Node, read_mapping
 from gateway.mapping.xslt import ChildOrder, stylesheet_text
 from gateway.resources import mapping_search_path
@@ -146,12 +147,12 @@ def _read_paths(spec: MappingSpec) -> frozenset[str]:
         for child in node.children:
             child_base = base
             if child.for_each is not None:
-                child_base = _combine(base, _plain(child.for_each))
+                child_base = combine_paths(base, _plain(child.for_each))
                 paths.add(child_base)
             if child.value_kind in ("from", "xpath"):
                 try:
                     for path in location_paths(child.value_xpath):
-                        paths.add(_combine(child_base, path))
+                        paths.add(combine_paths(child_base, path))
                 except XPathSyntaxError:
                     continue
             visit(child, child_base)
@@ -164,7 +165,7 @@ def _read_paths(spec: MappingSpec) -> frozenset[str]:
         if expression:
             base = "" if expression is spec.message_id else item
             for path in location_paths(expression):
-                paths.add(_combine(base, path))
+                paths.add(combine_paths(base, path))
     return frozenset(paths)
 
 
@@ -173,19 +174,6 @@ def _plain(expression: str) -> str:
 
     found = location_paths(expression) if expression else []
     return found[0] if found else expression
-
-
-def _combine(base: str, path: str) -> str:
-    if path.startswith("/"):
-        return path.lstrip("/")
-    parts = base.split("/") if base else []
-    for step in path.split("/"):
-        if step == "..":
-            if parts:
-                parts.pop()
-        elif step not in (".", ""):
-            parts.append(step)
-    return "/".join(parts)
 
 
 def compile_spec(spec: MappingSpec, order: ChildOrder | None = None) -> CompiledMapping:

@@ -284,3 +284,18 @@ def _json_filter(text: str, start: int, path: str) -> tuple[str, int]:
     raise XPathSyntaxError(
         f"'{path}' is not a JSON path (the filter at character {start + 1} is not closed by ')]')"
     )
+
+
+def combine_paths(base: str, path: str) -> str:
+    """``path`` read from ``base``, as one plain path: ``combine_paths("Item/Sender", "../Name")``
+    is ``Item/Name``; a path starting with ``/`` starts again from the top."""
+    if path.startswith("/"):
+        return path.lstrip("/")
+    parts = [part for part in base.split("/") if part]
+    for step in path.split("/"):
+        if step == "..":
+            if parts:
+                parts.pop()
+        elif step not in (".", ""):
+            parts.append(step)
+    return "/".join(parts)
