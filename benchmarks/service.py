@@ -6,7 +6,9 @@ Run from the project root::
 
 Three processes on loopback (the machine has 2 cores; the operating system places them):
 
-- the gateway: ``gateway serve`` with a temporary SQLite file (WAL, ``synchronous=FULL``);
+- the gateway: ``gateway serve`` with a temporary SQLite file (WAL, ``synchronous=FULL``),
+  translating in ``--processes`` worker processes (``server.pipeline_processes``; 0 for
+  ``--threads`` threads of the gateway process);
 - the customs endpoint: the project's simulator (UK CDS schema check of every declaration,
   idempotency keys, receipts; no notifications sent back) and a bare sink for the relay, in one
   child process of this script (``--child-endpoint``);
@@ -278,7 +280,12 @@ async def _gateway_phases(
     messages = Messages()
     port = _free_port()
     config = {
-        "server": {"host": "127.0.0.1", "port": port, "pipeline_threads": options.threads},
+        "server": {
+            "host": "127.0.0.1",
+            "port": port,
+            "pipeline_threads": options.threads,
+            "pipeline_processes": options.processes,
+        },
         "storage": {"path": str(work / "gateway.db")},
         "logging": {"level": "warning"},
         "feeds": ["upu-itmatt"],
@@ -456,6 +463,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     parser.add_argument("--delivery-concurrency", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="gateway pipeline threads")
+    parser.add_argument(
+        "--processes", type=int, default=2, help="gateway pipeline processes (0: threads)"
+    )
     parser.add_argument("--quick", action="store_true", help="300 messages, 2 batches")
     parser.add_argument("--child-endpoint", nargs=2, type=int, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)

@@ -78,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=FILE",
         help="a reference document the feed mapping reads, e.g. master=MAWB.xml",
     )
+    translate.add_argument(
+        "--jobs",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="threads translating chunks of a large batch side by side "
+        "(default: the number of cores, at most 4; 1 for one thread)",
+    )
     translate.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     translate.set_defaults(handler=_lazy("gateway.commands.translate", "run"))
 
@@ -114,6 +122,17 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
         command.set_defaults(handler=_lazy(module, name))
     return parser
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1, or a clear usage error."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1")
+    return number
 
 
 def _lazy(module: str, function: str) -> Handler:

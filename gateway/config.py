@@ -44,6 +44,9 @@ class ServerConfig(_Section):
     port: int = Field(default=8080, ge=0, le=65535)
     pipeline_threads: int = Field(default=2, ge=1, le=64)
     """Threads translating messages (lxml does most of its work outside the GIL)."""
+    pipeline_processes: int = Field(default=0, ge=0, le=64)
+    """Worker processes translating messages (0: threads of the gateway process instead).
+    Processes use the other cores; each holds its own compiled mappings."""
 
 
 class StorageConfig(_Section):
@@ -72,6 +75,14 @@ class RetryConfig(_Section):
     max_delay_seconds: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=12, ge=1)
     max_age_seconds: float = Field(default=24 * 3600.0, gt=0)
+
+
+class WebhookRetryConfig(RetryConfig):
+    """As ``RetryConfig``, with longer waits: a partner's webhook may be down for a while."""
+
+    base_delay_seconds: float = Field(default=1.0, gt=0)
+    max_delay_seconds: float = Field(default=300.0, gt=0)
+    max_attempts: int = Field(default=20, ge=1)
 
 
 class BreakerConfig(_Section):
@@ -129,7 +140,14 @@ class PartnerConfig(_Section):
     """Lower-case hex SHA-256 of the bearer token, so the file holds no usable secret."""
     role: Literal["partner", "operator"] = "partner"
     webhook_url: str | None = None
-    webhook_secret: str | None = None
+    """Where each customs outcome of the partner's items is POSTed (signed); None: pull only."""
+    webhook_secret: str | None = Field(default=None, min_length=1)
+    """The HMAC-SHA256 key of the ``Gateway-Signature`` header; needed with a webhook_url."""
+    webhook_retry: WebhookRetryConfig = WebhookRetryConfig()
+    """When to send a failed webhook event again, and when to give it up (dead)."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_concurrency: int = Field(default=4, ge=1, le=256)
+    """Webhook events in flight at once (events of one item always go one after another)."""
 
     @field_validator("token_sha256")
     @classmethod
@@ -140,6 +158,22 @@ class PartnerConfig(_Section):
         if len(digest) != 64 or any(char not in "0123456789abcdef" for char in digest):
             raise ValueError("token_sha256 must be the 64 hexadecimal digits of a SHA-256 digest")
         return digest
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"'{value}' must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _signed_webhook(self) -> PartnerConfig:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError(
+                "a webhook_url needs a webhook_secret to sign the events with "
+                "(unsigned webhooks are not sent)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_token(self) -> PartnerConfig:

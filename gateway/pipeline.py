@@ -18,7 +18,9 @@ import io
 import os
 import re
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
@@ -26,7 +28,13 @@ from lxml import etree
 
 from gateway.canonical import CANONICAL_NS, PROBLEM_NS
 from gateway.errors import ConfigurationError, GatewayError, InputError, MappingError
-from gateway.formats.chunks import SourceChunk, check_root, stream_chunks, whole_document
+from gateway.formats.chunks import (
+    PrefixedStream,
+    SourceChunk,
+    check_root,
+    stream_chunks,
+    whole_document,
+)
 from gateway.formats.json_schema import element_at, is_json_schema, json_schema_errors
 from gateway.formats.json_tree import parse_json
 from gateway.formats.xml import DEFAULT_MAX_BYTES, parse_xml
@@ -45,6 +53,8 @@ from gateway.translation import TranslatedDeclaration, TranslationResult
 
 CANONICAL_TARGET = "canonical"
 DEFAULT_CHUNK_SIZE = 500
+SMALL_MESSAGE_BYTES = 64 * 1024
+"""An XML message up to this size is parsed whole; a larger one is streamed in chunks."""
 _C = f"{{{CANONICAL_NS}}}"
 _DECLARATION = f"{_C}Declaration"
 SKIP_ATTRIBUTE = f"{{{PROBLEM_NS}}}skip"
@@ -173,10 +183,41 @@ class Pipeline:
         e.g. ``{"master": xfwb}``), read by its rules as ``$ref-NAME``; see
         ``gateway.mapping.references``.
         """
+        for chunk, _ in self.iter_translated(
+            feed, None, stream, source_name=source_name, trace=trace, references=references
+        ):
+            yield chunk
+
+    def iter_translated(
+        self,
+        feed: str,
+        target: str | None,
+        stream: IO[bytes],
+        *,
+        source_name: str = "<message>",
+        trace: bool = False,
+        references: Mapping[str, bytes] | None = None,
+        jobs: int = 1,
+    ) -> Iterator[tuple[_Chunk, list[TranslatedDeclaration]]]:
+        """Read a message chunk by chunk and render each chunk for ``target``, in input order
+        (``target`` None: map to canonical only, the rendered list is then empty).
+
+        With ``jobs`` above 1, chunks are mapped, checked and rendered in that many threads
+        while this one reads on: lxml lets go of the interpreter lock while it parses,
+        validates and transforms, so a second core does real work. At most ``2 * jobs``
+        chunks are in flight, so memory stays flat whatever the batch size. When the
+        message turns out to be unreadable part way, every chunk read before the fault is
+        still yielded before the InputError is raised.
+        """
+        if target is not None and target != CANONICAL_TARGET:
+            self.check_parameters(target)
         mapping = self.feed_mapping(feed)
         documents = self._reference_documents(mapping, references or {})
-        for source, structural in self._source_chunks(mapping, stream, source_name):
-            yield self._map_chunk(
+
+        def translate_chunk(
+            source: SourceChunk, structural: dict[int, list[Problem]] | None
+        ) -> tuple[_Chunk, list[TranslatedDeclaration]]:
+            chunk = self._map_chunk(
                 mapping,
                 source,
                 source_name,
@@ -184,6 +225,32 @@ class Pipeline:
                 references=documents,
                 structural=structural,
             )
+            return chunk, [] if target is None else self.render(chunk, target, trace=trace)
+
+        sources = self._source_chunks(mapping, stream, source_name)
+        if jobs <= 1:
+            for source, structural in sources:
+                yield translate_chunk(source, structural)
+            return
+        pool = ThreadPoolExecutor(jobs, thread_name_prefix="gateway-translate")
+        pending: deque[Future[tuple[_Chunk, list[TranslatedDeclaration]]]] = deque()
+        try:
+            while True:
+                try:
+                    source, structural = next(sources)
+                except StopIteration:
+                    break
+                except InputError:
+                    while pending:
+                        yield pending.popleft().result()
+                    raise
+                pending.append(pool.submit(translate_chunk, source, structural))
+                if len(pending) >= 2 * jobs:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _reference_documents(
         self, mapping: CompiledMapping, references: Mapping[str, bytes]
@@ -264,9 +331,12 @@ class Pipeline:
                 yield source, None
             return
         expected_root = _clark(spec.root, spec.namespaces) if spec.root else None
-        item_path = _simple_path(spec.for_each, spec.namespaces)
-        if item_path is None:
-            root = parse_xml(stream.read(self.max_bytes + 1), source_name, max_bytes=self.max_bytes)
+        item_path = _simple_path(spec.for_each, tuple(sorted(spec.namespaces.items())))
+        head = stream.read(self.max_bytes + 1 if item_path is None else SMALL_MESSAGE_BYTES + 1)
+        if item_path is None or (head and len(head) <= SMALL_MESSAGE_BYTES):
+            # items that cannot stream, or a small message (one parcel, a few dozen): one
+            # parse of the whole, no streaming machinery
+            root = parse_xml(head, source_name, max_bytes=self.max_bytes)
             check_root(
                 root.tag,
                 expected_root,
@@ -277,7 +347,7 @@ class Pipeline:
             yield whole_document(root), None
             return
         for chunk in stream_chunks(
-            stream,
+            cast(IO[bytes], PrefixedStream(head, stream)),
             source_name,
             feed=spec.name,
             root=expected_root,
@@ -765,8 +835,12 @@ def _clark(qname: str, namespaces: Mapping[str, str]) -> str:
     return f"{{{default}}}{qname}" if default else qname
 
 
-def _simple_path(expression: str, namespaces: Mapping[str, str]) -> list[str] | None:
+@functools.lru_cache(maxsize=256)
+def _simple_path(
+    expression: str, namespace_items: tuple[tuple[str, str], ...]
+) -> tuple[str, ...] | None:
     """The Clark names of a for_each made only of child steps (streamable), else None."""
+    namespaces = dict(namespace_items)
     tokens = tokenize(expression)
     names: list[str] = []
     expect_name = True
@@ -783,7 +857,7 @@ def _simple_path(expression: str, namespaces: Mapping[str, str]) -> list[str] | 
             expect_name = True
         else:
             return None
-    return names if names and not expect_name else None
+    return tuple(names) if names and not expect_name else None
 
 
 def _item_elements(document: etree._Element, mapping: CompiledMapping) -> list[etree._Element]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any, cast
@@ -9,7 +10,7 @@ from typing import Any, cast
 import pytest
 from lxml import etree
 
-from gateway.errors import ConfigurationError, MappingError
+from gateway.errors import ConfigurationError, InputError, MappingError
 from gateway.pipeline import FeedResult, Pipeline
 from gateway.sample_feeds import ITMATT_NAMESPACE, itmatt_batch_bytes
 from gateway.schemas import load_schema
@@ -35,7 +36,9 @@ def with_problems(pipeline: Pipeline) -> FeedResult:
 def source_item_ids(data: bytes) -> list[str]:
     """The ItemIDs of a message in document order, read independently of the pipeline."""
     root = etree.fromstring(data)
-    found = cast("list[str]", root.xpath("i:Item/i:ItemID/text()", namespaces={"i": ITMATT_NAMESPACE}))
+    found = cast(
+        "list[str]", root.xpath("i:Item/i:ItemID/text()", namespaces={"i": ITMATT_NAMESPACE})
+    )
     return [str(text).strip() for text in found]
 
 
@@ -99,7 +102,9 @@ def test_good_items_render_to_uk_cds_documents_valid_against_the_schema(
         assert schema.validate(document), schema.error_log
         ids = cast(
             "list[Any]",
-            document.xpath("//*[local-name()='Declaration']/*[local-name()='FunctionalReferenceID']"),
+            document.xpath(
+                "//*[local-name()='Declaration']/*[local-name()='FunctionalReferenceID']"
+            ),
         )
         assert [e.text for e in ids] == [with_problems.declarations[position - 1].declaration_id]
     refused = [o for o in outputs if o.output is None]
@@ -140,7 +145,9 @@ def test_an_unknown_feed_is_a_mapping_error_listing_the_known_feeds(pipeline: Pi
     assert "upu-itmatt" in text.split("are:", 1)[1]
 
 
-def test_an_unknown_target_is_a_mapping_error(pipeline: Pipeline, with_problems: FeedResult) -> None:
+def test_an_unknown_target_is_a_mapping_error(
+    pipeline: Pipeline, with_problems: FeedResult
+) -> None:
     with pytest.raises(MappingError, match="uk-cds"):
         pipeline.render(with_problems, "uk-cdx")
 
@@ -170,6 +177,48 @@ def test_small_chunks_give_the_same_declarations_as_one_chunk(batch: bytes) -> N
     ]
     assert [d.canonical for d in small.declarations] == [d.canonical for d in whole.declarations]
     assert small.message_id == whole.message_id is not None
+
+
+def _translated(
+    pipeline: Pipeline, data: bytes, jobs: int
+) -> list[tuple[int, str, bytes | None, list[str]]]:
+    found = []
+    for _chunk, rendered in pipeline.iter_translated(
+        FEED, "uk-cds", io.BytesIO(data), source_name="batch.xml", jobs=jobs
+    ):
+        found.extend(
+            (d.index, d.declaration_id, d.output, [p.code for p in d.problems]) for d in rendered
+        )
+    return found
+
+
+def test_translating_in_threads_gives_what_one_thread_gives_in_the_same_order(
+    batch: bytes,
+) -> None:
+    pipeline = Pipeline(parameters=PARAMETERS, chunk_size=64)
+    one = _translated(pipeline, batch, jobs=1)
+    three = _translated(pipeline, batch, jobs=3)
+    assert [entry[0] for entry in one] == list(range(STREAM_ITEMS))
+    assert [entry[1] for entry in one] == source_item_ids(batch)
+    assert sum(1 for entry in one if entry[2] is not None) > STREAM_ITEMS // 2
+    assert three == one
+
+
+def test_threads_hand_back_every_chunk_read_before_the_input_breaks(batch: bytes) -> None:
+    """A batch cut off mid-item: the chunks before the fault still come out, then the error."""
+    broken = batch[: len(batch) * 3 // 4]
+    pipeline = Pipeline(parameters=PARAMETERS, chunk_size=32)
+    seen: dict[int, list[int]] = {}
+    for jobs in (1, 2):
+        seen[jobs] = []
+        with pytest.raises(InputError):
+            for _chunk, rendered in pipeline.iter_translated(
+                FEED, "uk-cds", io.BytesIO(broken), source_name="broken.xml", jobs=jobs
+            ):
+                seen[jobs].extend(d.index for d in rendered)
+    assert seen[1] == list(range(len(seen[1])))
+    assert len(seen[1]) >= STREAM_ITEMS // 2
+    assert seen[2] == seen[1]
 
 
 def test_source_paths_keep_their_positions_across_chunk_boundaries() -> None:
@@ -232,8 +281,6 @@ def test_trace_leaves_no_trace_attributes_in_the_canonical_output(traced: FeedRe
         for element in declaration.element.iter():
             assert not any(str(name).startswith(problem_ns) for name in element.attrib)
             assert not str(element.tag).startswith(problem_ns)
-
-
 
 
 def test_canonical_declarations_do_not_declare_the_problem_namespace(

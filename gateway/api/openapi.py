@@ -296,6 +296,7 @@ def _schemas() -> dict[str, Any]:
             "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
             "deliveries": {"type": "array", "items": {"type": "object"}},
             "responses": {"type": "array", "items": {"type": "object"}},
+            "webhooks": {"type": "array", "items": {"type": "object"}},
             "trail": {"type": "array", "items": {"type": "object"}},
         },
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -120,6 +121,11 @@ def _progress(console: Console, path: Path) -> Iterator[tuple[Progress | None, A
         yield progress, task
 
 
+def default_jobs() -> int:
+    """Threads for a translation when --jobs is not given: the cores, at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def run(arguments: argparse.Namespace) -> int:
     """Translate every input; 0 when all translated, 1 when some items were refused."""
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -196,15 +202,16 @@ def _translate_file(
     with path.open("rb") as stream, _progress(console, path) as (progress, task):
         tracked = _Tracked(stream, progress, task)
         try:
-            for chunk in pipeline.iter_feed(
+            for chunk, rendered in pipeline.iter_translated(
                 arguments.feed,
+                arguments.target,
                 cast(IO[bytes], tracked),
                 source_name=str(path),
                 trace=arguments.trace,
                 references=arguments.references,
+                jobs=arguments.jobs or default_jobs(),
             ):
                 entry["message_id"] = entry["message_id"] or chunk.message_id
-                rendered = pipeline.render(chunk, arguments.target, trace=arguments.trace)
                 lineage = {d.index: d.lineage for d in chunk.declarations}
                 for declaration in rendered:
                     entry["declarations"] += 1

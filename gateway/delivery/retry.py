@@ -59,7 +59,7 @@ class RetryPolicy:
     def give_up_reason(self, attempt: int, kind: FailureKind, age: float) -> str:
         """A sentence saying why ``next_delay`` gave up."""
         if kind is FailureKind.PERMANENT:
-            return "the endpoint refused the declaration"
+            return "the endpoint refused it, and retrying would not help"
         if attempt >= self.max_attempts:
             return f"{attempt} attempts failed (the limit is {self.max_attempts})"
         return f"the delivery is {age:.0f} s old (the limit is {self.max_age:.0f} s)"

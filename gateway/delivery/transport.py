@@ -64,6 +64,9 @@ class AiohttpTransport:
                 data=request.body or None,
                 headers=dict(request.headers),
                 timeout=timeout,
+                # a redirect is an answer, not a detour: followed, a POST may turn into a GET
+                # that answers 200 without the body ever arriving
+                allow_redirects=False,
             ) as response:
                 body = await response.read()
                 return TransportResponse(response.status, body, dict(response.headers))

@@ -6,6 +6,10 @@ an ``Idempotency-Key`` header on every request so the endpoint sees each declara
 when the gateway retries. Claiming increments the attempt count and sets a lease in the store
 in one step, so a crash loses no attempt count and an in-flight delivery of a crashed
 instance is sent again once its lease runs out (at least once; the endpoint dedups).
+
+The same worker sends sender webhooks: it is given another ``Outbox`` (where rows are claimed
+and attempts recorded) and another ``RequestBuilder`` (what a request carries), and keeps the
+claim loop, concurrency bound, breaker and retry decisions.
 """
 
 from __future__ import annotations
@@ -29,6 +33,37 @@ from gateway.store.base import AttemptOutcome, AttemptResult, ClaimedDelivery, M
 log = structlog.get_logger("gateway.delivery")
 
 ReceiptHandler = Callable[[str, ClaimedDelivery, TransportResponse], Awaitable[None]]
+RequestBuilder = Callable[[ClaimedDelivery], TransportRequest]
+"""The request for one claimed row (called at each attempt, so it may sign with the time)."""
+
+
+class Outbox(Protocol):
+    """The rows one worker sends: claimed under a lease, each attempt recorded."""
+
+    async def claim(
+        self, limit: int, lease_seconds: float, now: float
+    ) -> list[ClaimedDelivery]: ...
+
+    async def next_due(self) -> float | None: ...
+
+    async def finish(self, result: AttemptResult) -> None: ...
+
+
+class DeliveryOutbox:
+    """The delivery outbox of one customs endpoint in the store."""
+
+    def __init__(self, store: MessageStore, endpoint: str) -> None:
+        self.store = store
+        self.endpoint = endpoint
+
+    async def claim(self, limit: int, lease_seconds: float, now: float) -> list[ClaimedDelivery]:
+        return await self.store.claim_deliveries(self.endpoint, limit, lease_seconds, now)
+
+    async def next_due(self) -> float | None:
+        return await self.store.next_due(self.endpoint)
+
+    async def finish(self, result: AttemptResult) -> None:
+        await self.store.finish_attempt(result)
 
 
 class DeliveryObserver(Protocol):
@@ -40,7 +75,13 @@ class DeliveryObserver(Protocol):
 
 
 class EndpointWorker:
-    """Delivers the outbox of one endpoint until stopped."""
+    """Delivers the outbox of one endpoint until stopped.
+
+    By default the rows are the store's deliveries to ``name``, sent to ``url`` with an
+    ``Idempotency-Key``; ``outbox`` and ``build_request`` replace both (sender webhooks),
+    ``kind`` names the log events (``delivery.attempt``) and ``label`` names the receiver in
+    dead-letter reasons.
+    """
 
     def __init__(
         self,
@@ -59,10 +100,18 @@ class EndpointWorker:
         on_receipt: ReceiptHandler | None = None,
         observer: DeliveryObserver | None = None,
         idle_poll: float = 1.0,
+        outbox: Outbox | None = None,
+        build_request: RequestBuilder | None = None,
+        kind: str = "delivery",
+        label: str | None = None,
     ) -> None:
         self.name = name
         self.url = url
         self.store = store
+        self.outbox: Outbox = outbox or DeliveryOutbox(store, name)
+        self._build_request = build_request or self._delivery_request
+        self.kind = kind
+        self.label = label or name
         self.transport = transport
         self.policy = policy
         self.breaker = breaker
@@ -99,11 +148,17 @@ class EndpointWorker:
         self._wake.set()
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Stop claiming; let deliveries in flight finish for up to ``grace`` seconds."""
+        """Stop claiming; let deliveries in flight finish for up to ``grace`` seconds.
+
+        A claim under way is let finish (its rows join those in flight) rather than cancelled:
+        the store would commit a cancelled claim all the same, counting an attempt never made.
+        """
         self._stopping = True
         self._wake.set()
         if self._task is not None:
-            self._task.cancel()
+            _done, running = await asyncio.wait({self._task}, timeout=grace)
+            if running:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
@@ -117,10 +172,15 @@ class EndpointWorker:
     async def run(self) -> None:
         """Claim and send until stopped."""
         while not self._stopping:
+            if self._nearly_full():
+                # Wait for a few slots to free rather than claim one row per finished
+                # delivery: one claim (one store write) then serves several deliveries.
+                await self._pause(self._idle_poll)
+                continue
             try:
                 claimed = await self._claim()
             except GatewayError as exc:
-                log.error("delivery.claim_failed", endpoint=self.name, error=str(exc))
+                log.error(f"{self.kind}.claim_failed", endpoint=self.name, error=str(exc))
                 await self._pause(self._idle_poll)
                 continue
             for delivery in claimed:
@@ -129,6 +189,13 @@ class EndpointWorker:
                 task.add_done_callback(self._finished)
             if not claimed:
                 await self._pause(await self._idle_wait())
+
+    def _nearly_full(self) -> bool:
+        """Deliveries are in flight and fewer slots are free than make a worthwhile claim."""
+        if not self._in_flight:
+            return False
+        worthwhile = max(1, min(self.batch_size, self.concurrency // 4))
+        return self.concurrency - len(self._in_flight) < worthwhile
 
     async def _claim(self) -> list[ClaimedDelivery]:
         free = self.concurrency - len(self._in_flight)
@@ -140,9 +207,7 @@ class EndpointWorker:
             if not self.breaker.allow():
                 return []
             limit = 1
-        claimed = await self.store.claim_deliveries(
-            self.name, limit, self.lease_seconds, self._clock()
-        )
+        claimed = await self.outbox.claim(limit, self.lease_seconds, self._clock())
         if state is CircuitState.HALF_OPEN and not claimed:
             self.breaker.cancel_trial()
         return claimed
@@ -153,7 +218,7 @@ class EndpointWorker:
         if len(self._in_flight) >= self.concurrency:
             return self._idle_poll
         try:
-            due = await self.store.next_due(self.name)
+            due = await self.outbox.next_due()
         except GatewayError:
             return self._idle_poll
         if due is None:
@@ -162,6 +227,8 @@ class EndpointWorker:
 
     async def _pause(self, seconds: float) -> None:
         self._wake.clear()
+        if self._stopping:
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
 
@@ -169,9 +236,8 @@ class EndpointWorker:
         self._in_flight.discard(task)
         self._wake.set()
 
-    async def _deliver(self, delivery: ClaimedDelivery) -> None:
-        started = self._clock()
-        request = TransportRequest(
+    def _delivery_request(self, delivery: ClaimedDelivery) -> TransportRequest:
+        return TransportRequest(
             self.url,
             delivery.body,
             {
@@ -181,6 +247,10 @@ class EndpointWorker:
             },
             self.timeout,
         )
+
+    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+        started = self._clock()
+        request = self._build_request(delivery)
         response: TransportResponse | None = None
         kind: FailureKind | None
         retry_after: float | None = None
@@ -209,17 +279,17 @@ class EndpointWorker:
                 self.breaker.record_failure()
             result = self._failed(delivery, kind, detail, started, finished, status, retry_after)
         try:
-            await self.store.finish_attempt(result)
+            await self.outbox.finish(result)
         except GatewayError as exc:
             log.error(
-                "delivery.record_failed",
+                f"{self.kind}.record_failed",
                 endpoint=self.name,
                 delivery=delivery.delivery_id,
                 error=str(exc),
             )
             return
         log.info(
-            "delivery.attempt",
+            f"{self.kind}.attempt",
             endpoint=self.name,
             item_id=delivery.item_id,
             delivery=delivery.delivery_id,
@@ -238,7 +308,7 @@ class EndpointWorker:
             try:
                 await self._on_receipt(self.name, delivery, response)
             except GatewayError as exc:
-                log.warning("delivery.receipt_unreadable", endpoint=self.name, error=str(exc))
+                log.warning(f"{self.kind}.receipt_unreadable", endpoint=self.name, error=str(exc))
 
     def _failed(
         self,
@@ -263,7 +333,7 @@ class EndpointWorker:
                 started,
                 finished,
                 status,
-                f"Gave up delivering to {self.name}: {why}. Last error: {detail}",
+                f"Gave up delivering to {self.label}: {why}. Last error: {detail}",
             )
         return AttemptResult(
             delivery.delivery_id,
@@ -288,4 +358,12 @@ def _reason(response: TransportResponse) -> str:
                     text = data[key]
                     break
     text = " ".join(text.split())[:300]
+    if 300 <= response.status < 400:
+        location = response.headers.get("Location") or response.headers.get("location")
+        where = f" to {location}" if location else ""
+        return (
+            f"HTTP {response.status}: the endpoint redirects{where}; the gateway does not follow "
+            "redirects when it submits, so set the endpoint's url to the address that takes "
+            "the submission"
+        )
     return f"HTTP {response.status}" + (f": {text}" if text else "")

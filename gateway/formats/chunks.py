@@ -38,6 +38,23 @@ class SourceChunk:
     count: int
 
 
+class PrefixedStream:
+    """A binary stream whose first bytes were already read: gives them back first."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._head:
+            return self._rest.read(size)
+        if size < 0:
+            data, self._head = self._head + self._rest.read(), b""
+            return data
+        data, self._head = self._head[:size], self._head[size:]
+        return data
+
+
 class _CountingReader:
     """Reads a stream and refuses to go past the size limit."""
 

@@ -10,7 +10,12 @@ outside every item.
 
 Schemas are read from the schema search path (``gateway.resources.find_schema``), checked
 against their metaschema once, and cached. Only references inside the schema file are
-followed: ``jsonschema`` retrieves nothing over the network.
+followed: neither validator retrieves anything over the network.
+
+Two validators share the work: ``jsonschema_rs`` (compiled, about twenty times faster) says
+whether a message is valid at all, and only for an invalid one does ``jsonschema`` walk it
+to report every error with its path and rule. Most messages are valid, so most pay only the
+quick check; the errors reported are always the full list.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jsonschema
 import jsonschema.exceptions
 import jsonschema.protocols
 import jsonschema.validators
+import jsonschema_rs
 from lxml import etree
 
 from gateway.errors import SchemaError
@@ -53,6 +60,19 @@ def is_json_schema(relative: str) -> bool:
 @functools.lru_cache(maxsize=32)
 def load_json_schema(relative: str) -> jsonschema.protocols.Validator:
     """The validator for a JSON Schema on the schema search path; SchemaError if unusable."""
+    schema = _read_schema(relative)
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+@functools.lru_cache(maxsize=32)
+def _quick_validator(relative: str) -> Any:
+    """The compiled validator of the same schema, for the yes-or-no answer; offline."""
+    return jsonschema_rs.validator_for(_read_schema(relative), offline=True)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_schema(relative: str) -> dict[str, Any]:
+    """A JSON Schema from the search path, checked against its metaschema."""
     path = find_schema(relative)
     if path is None:
         raise SchemaError(
@@ -70,7 +90,7 @@ def load_json_schema(relative: str) -> jsonschema.protocols.Validator:
         validator_class.check_schema(schema)
     except jsonschema.exceptions.SchemaError as exc:
         raise SchemaError(f"The JSON Schema {path} is not a valid schema: {exc.message}.") from exc
-    return validator_class(schema)
+    return schema
 
 
 def json_schema_errors(relative: str, data: bytes) -> list[JsonSchemaError]:
@@ -83,6 +103,8 @@ def json_schema_errors(relative: str, data: bytes) -> list[JsonSchemaError]:
     try:
         instance = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):
+        return []
+    if _quick_validator(relative).is_valid(instance):
         return []
     errors = sorted(validator.iter_errors(instance), key=lambda error: list(map(str, error.path)))
     return [

@@ -54,6 +54,8 @@ class CompiledMapping:
     _trace: etree.XSLT | None = field(default=None, repr=False)
     _order: ChildOrder | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _keys: dict[str, str] = field(default_factory=dict, repr=False)
+    """Lineage keys already worked out, by output path (the same few paths recur per item)."""
 
     @property
     def name(self) -> str:
@@ -88,6 +90,14 @@ class CompiledMapping:
     def _entry_key(self, output_path: str) -> str:
         """The lineage key of a path that keeps the index of list entries (a template key given
         as a list, e.g. two TransportContractDocument entries) and drops for_each positions."""
+        known = self._keys.get(output_path)
+        if known is None:
+            known = self._keys[output_path] = self._work_out_key(output_path)
+            if len(self._keys) > 4096:  # paths carry positions: keep the cache bounded
+                self._keys.clear()
+        return known
+
+    def _work_out_key(self, output_path: str) -> str:
         key = ""
         for step in output_path.split("/"):
             indexed = f"{key}/{step}" if key else step

@@ -20,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
@@ -45,6 +46,10 @@ class Step:
     takes_nodes: bool = False
     nan_guard: bool = False
     """``build`` gives a number's text or 'NaN'; the compiler turns 'NaN' into '' (one evaluation)."""
+    content: Callable[[str], str] | None = None
+    """XSLT instructions writing the value, for a step no single XPath 1.0 expression can
+    compute natively (``join``); the compiler puts them in a variable. ``build`` then stays
+    as the same step's description as a call, for reading, and is not compiled."""
 
 
 class FunctionArgumentError(ValueError):
@@ -414,8 +419,20 @@ def _split(value: Any, _q: Qualify) -> Step:
 
 
 def _join(value: Any, _q: Qualify) -> Step:
-    separator = xpath_literal(", " if value in (None, True) else str(value))
-    return Step("join", lambda e: f"{FN}:join({e}, {separator})", takes_nodes=True)
+    text = ", " if value in (None, True) else str(value)
+    separator = xpath_literal(text)
+
+    def content(expression: str) -> str:
+        # the trimmed text of each non-empty node, in document order, with the separator
+        # between: native XSLT, no call into Python for each value
+        nodes = f"({expression})[normalize-space() != '']"
+        return (
+            f"<xsl:for-each select={quoteattr(nodes)}>"
+            f'<xsl:if test="position() != 1"><xsl:text>{escape(text)}</xsl:text></xsl:if>'
+            '<xsl:value-of select="normalize-space()"/></xsl:for-each>'
+        )
+
+    return Step("join", lambda e: f"{FN}:join({e}, {separator})", takes_nodes=True, content=content)
 
 
 FUNCTIONS: dict[str, Builder] = {

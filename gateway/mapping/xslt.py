@@ -53,6 +53,9 @@ class Prepared:
     variable: str | None
     failures: list[tuple[str, str]] = field(default_factory=list)
     missing: str | None = None
+    source: str | None = None
+    """The variable holding the value read, before any step: a group holding the leaf is
+    present when it is not empty."""
 
 
 @dataclass
@@ -81,6 +84,8 @@ class StylesheetWriter:
         self.order = order
         self.trace = trace
         self.counter = 0
+        self.hoisted: dict[int, Prepared] = {}
+        """Leaf values computed ahead of their group's presence test, by ``id`` of the node."""
         self.out: list[str] = []
         self.file = spec.file.rsplit("/", 1)[-1]
 
@@ -246,24 +251,51 @@ class StylesheetWriter:
         return sorted(elements, key=lambda child: rank.get(child.name, len(rank)))
 
     def children(self, parent: Node, context: _Context) -> None:
+        for child, child_context in self.child_contexts(parent, context):
+            if child_context is None:
+                self.repeated(child, context)
+            else:
+                self.node(child, child_context)
+
+    def child_contexts(self, parent: Node, context: _Context) -> list[tuple[Node, _Context | None]]:
+        """The element children in output order, each with its context (None: a for_each)."""
         counts: dict[str, int] = {}
         for child in parent.children:
             if not child.is_attribute and child.for_each is None:
                 counts[child.name] = counts.get(child.name, 0) + 1
         seen: dict[str, int] = {}
+        found: list[tuple[Node, _Context | None]] = []
         for child in self.ordered(parent, context):
             if child.for_each is not None:
-                self.repeated(child, context)
+                found.append((child, None))
                 continue
             index = None
             if counts.get(child.name, 0) > 1:
                 seen[child.name] = seen.get(child.name, 0) + 1
                 index = seen[child.name]
             name = f"{child.name}[{index}]" if index else child.name
-            child_context = _Context(
-                context.levels, (*context.out_segments, _avt(name)), context.aliases
+            found.append(
+                (
+                    child,
+                    _Context(context.levels, (*context.out_segments, _avt(name)), context.aliases),
+                )
             )
-            self.node(child, child_context)
+        return found
+
+    def hoist(self, group: Node, context: _Context) -> None:
+        """Compute the values of a group's leaves before its presence test.
+
+        The test then reads the variables instead of evaluating each source path a second
+        time. Leaves under a ``for_each`` or a ``when`` keep their own place.
+        """
+        for child, child_context in self.child_contexts(group, context):
+            if child_context is None or child.when:
+                continue
+            if child.is_leaf:
+                if id(child) not in self.hoisted and _leaf_test(child) is not None:
+                    self.hoisted[id(child)] = self.prepare_value(child, child_context)
+            else:
+                self.hoist(child, child_context)
 
     def repeated(self, node: Node, context: _Context) -> None:
         position = self.name("p")
@@ -298,6 +330,9 @@ class StylesheetWriter:
 
     def group(self, node: Node, context: _Context, *, repeated: bool) -> None:
         test = None if repeated else self.presence(node)
+        if test is not None:
+            self.hoist(node, context)
+            test = self.presence(node)
         if test is not None:
             if node.required:
                 self.problem_if(
@@ -345,7 +380,12 @@ class StylesheetWriter:
                 ):
                     continue
                 else:
-                    inner = _leaf_test(child) or "true()"
+                    hoisted = self.hoisted.get(id(child))
+                    inner = (
+                        f"${hoisted.source} != ''"
+                        if hoisted is not None and hoisted.source
+                        else _leaf_test(child) or "true()"
+                    )
             else:
                 nested = self.data_tests(child)
                 if nested is None:
@@ -383,13 +423,23 @@ class StylesheetWriter:
             _avt(node.value_text) if kind == "message" else context.source_path(node.value_text)
         )
         steps = list(node.steps)
-        if steps and steps[0].takes_nodes:
-            current = steps.pop(0).build(node.value_xpath)
-        elif node.raw:
-            current = f"string({node.value_xpath})"
+        first = steps[0] if steps and steps[0].takes_nodes else None
+        if first is not None:
+            steps.pop(0)
+        if first is not None and first.content is not None:
+            previous = self.name("v")
+            self.emit(
+                f'<xsl:variable name="{previous}">{first.content(node.value_xpath)}</xsl:variable>'
+            )
         else:
-            current = _norm(node.value_xpath)
-        previous = self.variable(current)
+            if first is not None:
+                current = first.build(node.value_xpath)
+            elif node.raw:
+                current = f"string({node.value_xpath})"
+            else:
+                current = _norm(node.value_xpath)
+            previous = self.variable(current)
+        source = previous
         failures: list[tuple[str, str]] = []
         for step in steps:
             expression = step.build(f"${previous}")
@@ -419,7 +469,7 @@ class StylesheetWriter:
             previous = self.variable(
                 f"concat(${previous}, substring({default}, 1, 999 * (${previous} = '')))"
             )
-        return Prepared(f"${previous}", previous, failures, missing)
+        return Prepared(f"${previous}", previous, failures, missing, source)
 
     def variable(self, expression: str) -> str:
         """Declare a fresh variable holding ``expression``; return its name."""
@@ -436,7 +486,7 @@ class StylesheetWriter:
             self.emit(f"<xsl:if test={quoteattr(test)}>{prepared.missing}</xsl:if>")
 
     def leaf(self, node: Node, context: _Context) -> None:
-        prepared = self.prepare_value(node, context)
+        prepared = self.hoisted.pop(id(node), None) or self.prepare_value(node, context)
         attributes = [child for child in node.children if child.is_attribute]
         attribute_values = [self.prepare_value(attribute, context) for attribute in attributes]
         for attribute_value in attribute_values:
@@ -444,10 +494,16 @@ class StylesheetWriter:
         if prepared.variable is None:
             self.element(node, context, prepared, attributes, attribute_values)
             return
+        present = f"{prepared.value} != ''"
+        if not prepared.failures and prepared.missing is None:
+            self.emit(f"<xsl:if test={quoteattr(present)}>")
+            self.element(node, context, prepared, attributes, attribute_values)
+            self.emit("</xsl:if>")
+            return
         self.emit("<xsl:choose>")
         for test, marker in prepared.failures:
             self.emit(f"<xsl:when test={quoteattr(test)}>{marker}</xsl:when>")
-        self.emit(f"<xsl:when test={quoteattr(f'{prepared.value} != {chr(39)}{chr(39)}')}>")
+        self.emit(f"<xsl:when test={quoteattr(present)}>")
         self.element(node, context, prepared, attributes, attribute_values)
         self.emit("</xsl:when>")
         if prepared.missing is not None:

@@ -1,6 +1,6 @@
-"""The sender learns each outcome: signed webhooks with retries, and the event they carry."""
+"""The sender learns each outcome: signed webhooks from a durable outbox, and the event they carry."""
 
-from gateway.notify.events import EVENT_TYPE, build_outcome_event, encode_event
+from gateway.notify.events import EVENT_TYPE, OutcomeEvents, build_outcome_event, encode_event
 from gateway.notify.signing import (
     DEFAULT_TOLERANCE_SECONDS,
     SIGNATURE_HEADER,
@@ -10,10 +10,11 @@ from gateway.notify.signing import (
 )
 from gateway.notify.webhook import (
     EVENT_ID_HEADER,
-    PartnerConfig,
-    WebhookNotifier,
+    WebhookOutbox,
     WebhookPartner,
-    backoff_delay,
+    signed_request,
+    webhook_partners,
+    webhook_worker,
 )
 
 __all__ = [
@@ -21,13 +22,15 @@ __all__ = [
     "EVENT_ID_HEADER",
     "EVENT_TYPE",
     "SIGNATURE_HEADER",
-    "PartnerConfig",
+    "OutcomeEvents",
     "SignatureError",
-    "WebhookNotifier",
+    "WebhookOutbox",
     "WebhookPartner",
-    "backoff_delay",
     "build_outcome_event",
     "encode_event",
     "sign_body",
+    "signed_request",
     "verify_signature",
+    "webhook_partners",
+    "webhook_worker",
 ]

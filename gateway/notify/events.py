@@ -3,18 +3,23 @@
 Only identifiers and the outcome travel: the item's ID, the gateway's message ID, the
 declaration and customs references, the outcome, the customs reason and times. No names,
 addresses or goods descriptions, so a webhook cannot leak personal data.
+
+``OutcomeEvents`` makes the events the store writes to its webhook outbox in the transaction
+that applies the outcomes (one per applied outcome whose sender has a webhook).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from gateway.responses.outcome import CustomsOutcome
+from gateway.store.base import NewWebhookEvent, OutcomeSubject
 
-__all__ = ["EVENT_TYPE", "build_outcome_event", "encode_event"]
+__all__ = ["EVENT_TYPE", "OutcomeEvents", "build_outcome_event", "encode_event"]
 
 EVENT_TYPE = "item.customs_outcome"
 
@@ -60,3 +65,48 @@ def encode_event(event: dict[str, Any]) -> bytes:
     return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
     )
+
+
+class OutcomeEvents:
+    """The webhook event of each applied outcome whose sender has a webhook (for the store).
+
+    A ``WebhookEventFactory``: the store calls it, inside its transaction, with the item an
+    outcome was applied to; it answers the event to write, or None for a sender without a
+    webhook. ``partners_told`` collects the partners that got an event (to wake their workers).
+    """
+
+    def __init__(
+        self,
+        outcomes: Sequence[CustomsOutcome],
+        *,
+        destination: str,
+        partners: Collection[str],
+        at: float,
+    ) -> None:
+        self.outcomes = tuple(outcomes)
+        self.destination = destination
+        self.partners = frozenset(partners)
+        self.at = at
+        self.partners_told: set[str] = set()
+
+    def __call__(self, subject: OutcomeSubject) -> NewWebhookEvent | None:
+        if subject.sender not in self.partners:
+            return None
+        outcome = self.outcomes[subject.index]
+        event = build_outcome_event(
+            outcome,
+            item_id=subject.item_id,
+            message_id=subject.message_id,
+            feed=subject.feed,
+            destination=self.destination,
+            occurred_at=datetime.fromtimestamp(self.at, UTC),
+        )
+        self.partners_told.add(subject.sender)
+        return NewWebhookEvent(
+            str(event["id"]),
+            subject.sender,
+            subject.item_id,
+            outcome.outcome,
+            encode_event(event),
+            self.at,
+        )

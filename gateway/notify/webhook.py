@@ -1,171 +1,156 @@
-"""Sender webhooks: POST each outcome event to the partner's URL, signed, with bounded retries.
+"""Sender webhooks: each outcome event POSTed to the partner's URL, signed, from a durable outbox.
 
-``WebhookNotifier.notify(partner, event)`` sends ``encode_event(event)`` with the headers
-``Gateway-Signature`` (see ``signing``), ``Gateway-Event-Id`` and ``Content-Type:
-application/json``. Timeouts, connection errors, 408, 429 and 5xx are retried with
-exponential backoff and full jitter (``backoff_delay``, a pure function) up to
-``max_attempts``, then ``TransientDeliveryError``; any other 4xx is a
-``PermanentDeliveryError`` at once.
+The store writes each event to its webhook outbox in the transaction that applies the customs
+outcome (``OutcomeEvents``). One worker per partner (``webhook_worker``: the delivery
+``EndpointWorker`` over the ``WebhookOutbox``) claims due events under a lease, with the
+attempt count raised in the same step, and sends each body as stored with the headers
+``Content-Type: application/json``, ``Gateway-Signature`` (see ``signing``; signed at each
+attempt, so its timestamp is fresh) and ``Gateway-Event-Id``. Timeouts, connection errors,
+408, 425, 429 and 5xx are retried with the shared backoff (``RetryPolicy``: exponential, full
+jitter, ``Retry-After`` honoured); any other 4xx is final; after the maximum attempts or age
+the event is dead with the reason. A crash between the partner's 2xx and its record sends the
+event again: receivers drop repeats by ``Gateway-Event-Id``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
-import aiohttp
-
-from gateway.errors import PermanentDeliveryError, TransientDeliveryError
-from gateway.notify.events import encode_event
+from gateway.config import PartnerConfig
+from gateway.delivery.breaker import CircuitBreaker
+from gateway.delivery.retry import RetryPolicy
+from gateway.delivery.transport import Transport, TransportRequest
+from gateway.delivery.worker import DeliveryObserver, EndpointWorker, RequestBuilder
+from gateway.errors import ConfigurationError
 from gateway.notify.signing import SIGNATURE_HEADER, sign_body
+from gateway.store.base import AttemptResult, ClaimedDelivery, MessageStore
 
 __all__ = [
     "EVENT_ID_HEADER",
-    "PartnerConfig",
-    "WebhookNotifier",
+    "WebhookOutbox",
     "WebhookPartner",
-    "backoff_delay",
+    "signed_request",
+    "webhook_partners",
+    "webhook_worker",
 ]
 
 EVENT_ID_HEADER = "Gateway-Event-Id"
-_RETRYABLE_STATUSES = frozenset({408, 425, 429})
-
-
-class PartnerConfig(Protocol):
-    """What the notifier needs of a partner's configuration (any object with these)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def webhook_url(self) -> str | None: ...
-
-    @property
-    def webhook_secret(self) -> str | bytes | None: ...
+"""The HTTP header carrying the event's ID, the same at every attempt (for deduplication)."""
 
 
 @dataclass(frozen=True)
 class WebhookPartner:
-    """A plain ``PartnerConfig``: a partner's name, webhook URL and signing secret."""
+    """A partner's webhook: where, the signing secret, and how to retry."""
 
     name: str
-    webhook_url: str | None
-    webhook_secret: str | bytes | None
+    url: str
+    secret: bytes = field(repr=False)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: float = 10.0
+    concurrency: int = 4
+    breaker_threshold: int = 5
+    breaker_reset_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.secret:
+            raise ConfigurationError(
+                f"The partner {self.name!r} has a webhook URL but no webhook secret; "
+                "unsigned webhooks are not sent."
+            )
 
 
-def backoff_delay(
-    attempt: int, *, base: float, cap: float, rng: Callable[[], float] = random.random
-) -> float:
-    """Seconds to wait after failed attempt ``attempt`` (1-based): full jitter.
-
-    A uniform draw from 0 to ``min(cap, base * 2 ** (attempt - 1))``, so many senders
-    retrying at once spread out instead of arriving together.
-    """
-    ceiling: float = min(cap, base * 2.0 ** max(0, attempt - 1))
-    return ceiling * rng()
-
-
-def _secret_bytes(partner: PartnerConfig) -> bytes:
-    secret = partner.webhook_secret
-    if not secret:
-        raise PermanentDeliveryError(
-            f"The partner {partner.name!r} has a webhook URL but no webhook secret; "
-            "unsigned webhooks are not sent."
+def webhook_partners(partners: Mapping[str, PartnerConfig]) -> dict[str, WebhookPartner]:
+    """The partners of a configuration that have a webhook, ready for ``webhook_worker``."""
+    found: dict[str, WebhookPartner] = {}
+    for name, partner in partners.items():
+        if not partner.webhook_url:
+            continue
+        retry = partner.webhook_retry
+        found[name] = WebhookPartner(
+            name,
+            partner.webhook_url,
+            (partner.webhook_secret or "").encode("utf-8"),
+            RetryPolicy(
+                retry.base_delay_seconds,
+                retry.max_delay_seconds,
+                retry.max_attempts,
+                retry.max_age_seconds,
+            ),
+            partner.webhook_timeout_seconds,
+            partner.webhook_concurrency,
         )
-    return secret if isinstance(secret, bytes) else secret.encode("utf-8")
+    return found
 
 
-class WebhookNotifier:
-    """Sends signed outcome events to partners' webhooks over one aiohttp session."""
+def signed_request(
+    partner: WebhookPartner, clock: Callable[[], float] = time.time
+) -> RequestBuilder:
+    """Builds each attempt's request: the stored body, signed now, with the event's ID."""
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession | None = None,
-        *,
-        max_attempts: int = 5,
-        base_delay: float = 0.5,
-        max_delay: float = 30.0,
-        timeout: float = 10.0,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.time,
-        rng: Callable[[], float] = random.random,
-    ) -> None:
-        self._session = session
-        self._owns_session = session is None
-        self.max_attempts = max(1, max_attempts)
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.timeout = timeout
-        self._sleep = sleep
-        self._clock = clock
-        self._rng = rng
-
-    async def __aenter__(self) -> WebhookNotifier:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Close the session if the notifier opened it."""
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
-
-    async def notify(self, partner: PartnerConfig, event: dict[str, Any]) -> None:
-        """Deliver ``event`` to ``partner``'s webhook; raise a DeliveryError when it cannot.
-
-        A partner without a webhook URL is skipped (it uses the pull API).
-        """
-        url = partner.webhook_url
-        if not url:
-            return
-        secret = _secret_bytes(partner)
-        body = encode_event(event)
-        event_id = str(event.get("id", ""))
-        last_reason = "no attempt was made"
-        for attempt in range(1, self.max_attempts + 1):
-            headers = {
+    def build(event: ClaimedDelivery) -> TransportRequest:
+        return TransportRequest(
+            partner.url,
+            event.body,
+            {
                 "Content-Type": "application/json",
-                SIGNATURE_HEADER: sign_body(secret, body, int(self._clock())),
-                EVENT_ID_HEADER: event_id,
-            }
-            try:
-                async with self._client().post(
-                    url,
-                    data=body,
-                    headers=headers,
-                    timeout=aiohttp.ClientTimeout(total=self.timeout),
-                    allow_redirects=False,
-                ) as response:
-                    status = response.status
-                    await response.read()
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                detail = str(exc) or "no detail"
-                last_reason = f"the request failed ({type(exc).__name__}: {detail})"
-            else:
-                if 200 <= status < 300:
-                    return
-                if 400 <= status < 500 and status not in _RETRYABLE_STATUSES:
-                    raise PermanentDeliveryError(
-                        f"The webhook of partner {partner.name!r} at {url} refused event "
-                        f"{event_id} with HTTP {status}; it will not be retried."
-                    )
-                last_reason = f"it answered HTTP {status}"
-            if attempt < self.max_attempts:
-                await self._sleep(
-                    backoff_delay(attempt, base=self.base_delay, cap=self.max_delay, rng=self._rng)
-                )
-        raise TransientDeliveryError(
-            f"The webhook of partner {partner.name!r} at {url} did not take event {event_id} "
-            f"after {self.max_attempts} attempts; last, {last_reason}."
+                SIGNATURE_HEADER: sign_body(partner.secret, event.body, int(clock())),
+                EVENT_ID_HEADER: event.idempotency_key,
+            },
+            partner.timeout,
         )
+
+    return build
+
+
+class WebhookOutbox:
+    """The webhook outbox of one partner in the store (an ``Outbox`` for the worker)."""
+
+    def __init__(self, store: MessageStore, partner: str) -> None:
+        self.store = store
+        self.partner = partner
+
+    async def claim(self, limit: int, lease_seconds: float, now: float) -> list[ClaimedDelivery]:
+        return await self.store.claim_webhooks(self.partner, limit, lease_seconds, now)
+
+    async def next_due(self) -> float | None:
+        return await self.store.next_webhook_due(self.partner)
+
+    async def finish(self, result: AttemptResult) -> None:
+        await self.store.finish_webhook(result)
+
+
+def webhook_worker(
+    partner: WebhookPartner,
+    store: MessageStore,
+    transport: Transport,
+    *,
+    observer: DeliveryObserver | None = None,
+    clock: Callable[[], float] = time.time,
+    rng: random.Random | None = None,
+    idle_poll: float = 1.0,
+) -> EndpointWorker:
+    """The worker that sends one partner's webhook events until stopped."""
+    return EndpointWorker(
+        partner.name,
+        partner.url,
+        store,
+        transport,
+        policy=partner.retry,
+        breaker=CircuitBreaker(
+            partner.breaker_threshold, partner.breaker_reset_seconds, time.monotonic
+        ),
+        timeout=partner.timeout,
+        concurrency=partner.concurrency,
+        batch_size=max(partner.concurrency, 1),
+        clock=clock,
+        rng=rng,
+        observer=observer,
+        idle_poll=idle_poll,
+        outbox=WebhookOutbox(store, partner.name),
+        build_request=signed_request(partner, clock),
+        kind="webhook",
+        label=f"the webhook of partner {partner.name!r}",
+    )

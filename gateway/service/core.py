@@ -6,11 +6,9 @@ The API layer (``gateway.api``) turns requests into calls here and results into 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +17,12 @@ import structlog
 from gateway.config import GatewayConfig
 from gateway.delivery.worker import EndpointWorker
 from gateway.errors import GatewayError, InputError
-from gateway.pipeline import FeedResult, Pipeline
+from gateway.pipeline import Pipeline
 from gateway.routing import RoutingTable
-from gateway.service.ingest import EndpointTarget, new_id, prepare_items
+from gateway.service.ingest import EndpointTarget, new_id
 from gateway.service.metrics import Metrics
 from gateway.service.outcomes import OutcomeHandler
+from gateway.service.translators import ThreadTranslator, Translation, Translator
 from gateway.service.views import iso_time, item_json
 from gateway.store.base import MessageFilter, MessageStore, NewItem, NewMessage, SavedMessage
 
@@ -61,11 +60,9 @@ class Gateway:
         outcomes: OutcomeHandler,
         *,
         clock: Callable[[], float] = time.time,
-        executor: Executor | None = None,
+        translator: Translator | None = None,
     ) -> None:
         self.config = config
-        self.executor = executor
-        """Threads that run the pipeline (None: the event loop's default executor)."""
         self.pipeline = pipeline
         self.routes = routes
         self.store = store
@@ -78,6 +75,10 @@ class Gateway:
             name: EndpointTarget(name, endpoint.target)
             for name, endpoint in config.endpoints.items()
         }
+        self.translator: Translator = translator or ThreadTranslator(
+            pipeline, routes, self.endpoints
+        )
+        """Where messages are translated (default: the event loop's default thread pool)."""
 
     # ------------------------------------------------------------ ingest
 
@@ -96,7 +97,8 @@ class Gateway:
             if existing is not None:
                 return self._repeat(feed, existing, body_hash, idempotency_key)
         received_at = self.clock()
-        result, items = await self._translate(feed, body)
+        result = await self.translator.translate(feed, body)
+        items = list(result.items)
         # Without a header, the feed's own message number is the key; the store checks it
         # in the same transaction that saves the message, so no separate look-up is needed.
         key = idempotency_key or result.message_id
@@ -121,17 +123,6 @@ class Gateway:
             refused=sum(not item.accepted for item in message.items),
         )
         return Answer(message.response_status, message.response)
-
-    async def _translate(self, feed: str, body: bytes) -> tuple[FeedResult, list[NewItem]]:
-        """Read, check, route and render a message in one trip to a worker thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, self._translate_now, feed, body)
-
-    def _translate_now(self, feed: str, body: bytes) -> tuple[FeedResult, list[NewItem]]:
-        result = self.pipeline.read_feed(feed, body, source_name=f"the {feed} message")
-        if not result.readable:
-            return result, []
-        return result, prepare_items(self.pipeline, self.routes, self.endpoints, result)
 
     def _repeat(self, feed: str, saved: SavedMessage, body_hash: str, key: str) -> Answer:
         if saved.body_hash != body_hash:
@@ -178,7 +169,8 @@ class Gateway:
         raw = await self.store.get_raw(message_id)
         if raw is None:
             raise NotFoundError(f"There is no message {message_id}.")
-        result, items = await self._translate(raw.feed, raw.raw)
+        result = await self.translator.translate(raw.feed, raw.raw)
+        items = list(result.items)
         if not result.readable:
             return Answer(
                 422,
@@ -188,7 +180,7 @@ class Gateway:
                     "Message cannot be read",
                     f"The stored message {message_id} still cannot be read with today's mappings.",
                     message_id=message_id,
-                    problems=[p.to_dict() for p in result.problems],
+                    problems=list(result.problems),
                 ),
             )
         added = await self.store.replay_message(message_id, items, self.clock())
@@ -284,9 +276,9 @@ def _unreadable(
     body_hash: str,
     body: bytes,
     received_at: float,
-    result: FeedResult,
+    result: Translation,
 ) -> NewMessage:
-    problems = [p.to_dict() for p in result.problems]
+    problems = list(result.problems)
     response = _problem_body(
         422,
         "unreadable-message",

@@ -11,7 +11,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from gateway.store.base import AttemptOutcome
+from gateway.store.base import WEBHOOK_ATTEMPT_OUTCOMES, AttemptOutcome
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -68,6 +68,10 @@ class Metrics:
         if outcome is AttemptOutcome.DELIVERED:
             self.observe("gateway_delivery_latency_seconds", since_enqueued, destination=endpoint)
 
+    def webhook_observer(self) -> WebhookMetrics:
+        """The observer of the webhook workers (counts per partner, not per destination)."""
+        return WebhookMetrics(self)
+
     def render(
         self, queue_depths: Mapping[str, int], circuits: Mapping[str, str], endpoints: Iterable[str]
     ) -> str:
@@ -111,6 +115,27 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+class WebhookMetrics:
+    """Told about every finished webhook attempt (a ``DeliveryObserver`` for webhook workers)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def attempt_finished(
+        self, endpoint: str, outcome: AttemptOutcome, duration: float, since_enqueued: float
+    ) -> None:
+        # A webhook worker's "endpoint" is the partner it sends to.
+        self._metrics.count(
+            "gateway_webhook_attempts_total",
+            partner=endpoint,
+            outcome=WEBHOOK_ATTEMPT_OUTCOMES[outcome],
+        )
+        if outcome is AttemptOutcome.DELIVERED:
+            self._metrics.observe(
+                "gateway_webhook_latency_seconds", since_enqueued, partner=endpoint
+            )
+
+
 _HELP = {
     "gateway_messages_total": "Messages received, by feed and outcome.",
     "gateway_items_total": "Items received, by feed, destination and outcome.",
@@ -119,6 +144,9 @@ _HELP = {
     "gateway_delivery_attempt_seconds": "Duration of one delivery attempt.",
     "gateway_delivery_latency_seconds": "Time from enqueue to delivered, per destination.",
     "gateway_ingest_seconds": "Time from request to answer on message ingest.",
+    "gateway_webhook_attempts_total": "Webhook attempts to senders, by partner and outcome "
+    "(sent, retry, dead).",
+    "gateway_webhook_latency_seconds": "Time from customs outcome to webhook sent, per partner.",
 }
 
 

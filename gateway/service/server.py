@@ -18,7 +18,6 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import structlog
@@ -32,12 +31,14 @@ from gateway.delivery.transport import AiohttpTransport, Transport, TransportReq
 from gateway.delivery.worker import EndpointWorker
 from gateway.errors import ConfigurationError, GatewayError
 from gateway.logging import configure_logging
-from gateway.notify import WebhookNotifier
+from gateway.notify import webhook_partners, webhook_worker
 from gateway.pipeline import Pipeline
 from gateway.routing import RoutingTable, check_endpoints, load_routes
 from gateway.service.core import Gateway
+from gateway.service.ingest import EndpointTarget
 from gateway.service.metrics import Metrics
 from gateway.service.outcomes import OutcomeHandler
+from gateway.service.translators import ProcessTranslator, ThreadTranslator, Translator
 from gateway.store.base import MessageStore
 from gateway.store.sqlite import SqliteStore
 
@@ -58,6 +59,7 @@ class GatewayServer:
         routes: RoutingTable | None = None,
         store: MessageStore | None = None,
         transport: Transport | None = None,
+        webhook_transport: Transport | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
@@ -65,11 +67,13 @@ class GatewayServer:
         self._routes = routes
         self._store = store
         self._transport = transport
+        self._webhook_transport = webhook_transport
+        """Sends sender webhooks (its own connection pool: partners are not customs)."""
         self._clock = clock
         self._runner: web.AppRunner | None = None
         self._pollers: list[asyncio.Task[None]] = []
         self.gateway: Gateway | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._translator: Translator | None = None
         self.port = 0
 
     @property
@@ -99,19 +103,29 @@ class GatewayServer:
             released = await store.release_leases(self._clock())
             if released:
                 log.info("deliveries.resumed", count=released)
+            released = await store.release_webhook_leases(self._clock())
+            if released:
+                log.info("webhooks.resumed", count=released)
         metrics = Metrics()
         transport = self._transport or AiohttpTransport()
         kinds = {
             name: endpoint.response_kind or endpoint.target
             for name, endpoint in self.config.endpoints.items()
         }
-        notifier = (
-            WebhookNotifier()
-            if any(partner.webhook_url for partner in self.config.partners.values())
-            else None
-        )
+        webhook_transport = self._webhook_transport or AiohttpTransport()
+        self._webhook_transport = webhook_transport
+        webhooks = {
+            name: webhook_worker(
+                partner,
+                store,
+                webhook_transport,
+                observer=metrics.webhook_observer(),
+                clock=self._clock,
+            )
+            for name, partner in webhook_partners(self.config.partners).items()
+        }
         outcomes = OutcomeHandler(
-            store, kinds, self.config.partners, metrics, notifier=notifier, clock=self._clock
+            store, kinds, self.config.partners, metrics, webhooks=webhooks, clock=self._clock
         )
         workers = {
             name: EndpointWorker(
@@ -139,9 +153,12 @@ class GatewayServer:
             )
             for name, endpoint in self.config.endpoints.items()
         }
-        self._executor = ThreadPoolExecutor(
-            self.config.server.pipeline_threads, thread_name_prefix="gateway-pipeline"
-        )
+        try:
+            self._translator = await self._start_translator(pipeline, routes)
+        except GatewayError:
+            self._transport, self._store = transport, store
+            await self.stop()
+            raise
         self.gateway = Gateway(
             self.config,
             pipeline,
@@ -151,7 +168,7 @@ class GatewayServer:
             metrics,
             outcomes,
             clock=self._clock,
-            executor=self._executor,
+            translator=self._translator,
         )
         self._transport = transport
         self._store = store
@@ -170,6 +187,7 @@ class GatewayServer:
         self.port = int(addresses[0][1]) if addresses else self.config.server.port
         for worker in workers.values():
             worker.start()
+        outcomes.start()
         self._pollers = [
             asyncio.create_task(self._poll(name, endpoint.poll_url, endpoint.poll_interval_seconds))
             for name, endpoint in self.config.endpoints.items()
@@ -199,12 +217,35 @@ class GatewayServer:
             self.gateway = None
         if self._transport is not None:
             await self._transport.close()
+        if self._webhook_transport is not None:
+            await self._webhook_transport.close()
         if self._store is not None:
             await self._store.close()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        if self._translator is not None:
+            await self._translator.close()
+            self._translator = None
         log.info("gateway.stopped")
+
+    async def _start_translator(self, pipeline: Pipeline, routes: RoutingTable) -> Translator:
+        """Worker processes when configured (and the pipeline is the configured one), else threads."""
+        endpoints = {
+            name: EndpointTarget(name, endpoint.target)
+            for name, endpoint in self.config.endpoints.items()
+        }
+        processes = self.config.server.pipeline_processes
+        if processes and self._pipeline is None and self._routes is None:
+            translator = ProcessTranslator(
+                processes,
+                self.config.parameters,
+                self.config.routes_path,
+                endpoints,
+                tuple(self.config.feeds or pipeline.feeds()),
+            )
+            await translator.start()
+            return translator
+        return ThreadTranslator.with_threads(
+            pipeline, routes, endpoints, self.config.server.pipeline_threads
+        )
 
     async def _poll(self, endpoint: str, url: str, interval: float) -> None:
         """Fetch notifications from an endpoint that is polled rather than calling back."""

@@ -50,12 +50,25 @@ def item_json(item: ItemView) -> dict[str, Any]:
             }
             for r in item.responses
         ],
+        "webhooks": [
+            {
+                "partner": w.partner,
+                "event_id": w.event_id,
+                "outcome": w.outcome,
+                "status": w.status,
+                "attempts": w.attempts,
+                "last_error": w.last_error,
+                "created_at": iso_time(w.created_at),
+                "sent_at": iso_time(w.sent_at),
+            }
+            for w in item.webhooks
+        ],
         "trail": _trail(item),
     }
 
 
 def _trail(item: ItemView) -> list[dict[str, Any]]:
-    """Transitions and delivery attempts merged in time order."""
+    """Transitions, delivery attempts and webhook attempts merged in time order."""
     entries: list[tuple[float, int, dict[str, Any]]] = []
     for order, t in enumerate(item.transitions):
         entry: dict[str, Any] = {
@@ -81,5 +94,18 @@ def _trail(item: ItemView) -> list[dict[str, Any]]:
         if a.detail:
             entry["detail"] = a.detail
         entries.append((a.finished_at, order, entry))
+    for order, w in enumerate(item.webhook_attempts, start=len(entries)):
+        entry = {
+            "at": iso_time(w.finished_at),
+            "kind": "webhook",
+            "partner": w.partner,
+            "event_id": w.event_id,
+            "attempt": w.attempt,
+            "outcome": w.outcome,
+            "status_code": w.status_code,
+        }
+        if w.detail:
+            entry["detail"] = w.detail
+        entries.append((w.finished_at, order, entry))
     entries.sort(key=lambda entry: (entry[0], entry[1]))
     return [entry for _at, _order, entry in entries]

@@ -1,6 +1,7 @@
 """The SQLite schema of the message store (created when missing; version in user_version)."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: the webhook outbox (``webhook_outbox``, ``webhook_attempts``)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -102,4 +103,40 @@ CREATE TABLE IF NOT EXISTS transitions (
     detail        TEXT
 );
 CREATE INDEX IF NOT EXISTS transitions_by_item ON transitions(item_id);
+
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    webhook_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id        TEXT NOT NULL UNIQUE,
+    partner         TEXT NOT NULL,
+    item_id         TEXT NOT NULL REFERENCES items(item_id),
+    outcome         TEXT NOT NULL,
+    body            BLOB NOT NULL,
+    status          TEXT NOT NULL,
+    attempt         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    lease_until     REAL,
+    last_error      TEXT,
+    created_at      REAL NOT NULL,
+    sent_at         REAL
+);
+CREATE INDEX IF NOT EXISTS webhook_outbox_due
+    ON webhook_outbox(partner, next_attempt_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS webhook_outbox_in_order
+    ON webhook_outbox(partner, item_id, webhook_id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS webhook_outbox_by_item ON webhook_outbox(item_id);
+
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+    attempt_id  INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id  INTEGER NOT NULL REFERENCES webhook_outbox(webhook_id),
+    item_id     TEXT NOT NULL,
+    partner     TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    attempt     INTEGER NOT NULL,
+    outcome     TEXT NOT NULL,
+    started_at  REAL NOT NULL,
+    finished_at REAL NOT NULL,
+    status_code INTEGER,
+    detail      TEXT
+);
+CREATE INDEX IF NOT EXISTS webhook_attempts_by_item ON webhook_attempts(item_id);
 """

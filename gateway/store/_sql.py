@@ -13,7 +13,9 @@ from typing import Any
 
 from gateway.errors import StoreError
 from gateway.lifecycle import OUTCOME_EVENTS, ItemEvent, ItemState, is_allowed, transition
+from gateway.store._outbox_sql import OutboxTable, claim_rows, next_due, release_leases
 from gateway.store._schema import SCHEMA, SCHEMA_VERSION
+from gateway.store._webhook_sql import enqueue_webhook_sql
 from gateway.store.base import (
     AppliedOutcome,
     AttemptOutcome,
@@ -25,6 +27,7 @@ from gateway.store.base import (
     NewMessage,
     OutcomeRecord,
     SavedMessage,
+    WebhookEventFactory,
 )
 
 
@@ -215,41 +218,33 @@ def replay_sql(
     return _insert_items(conn, message_id, fresh, at) + _insert_deliveries(conn, replayed, at)
 
 
+DELIVERIES = OutboxTable(
+    name="outbox",
+    key="delivery_id",
+    owner="endpoint",
+    ordering="ordering_key",
+    claimed="delivery_id, item_id, endpoint, idempotency_key, body, content_type, attempt, "
+    "first_enqueued_at",
+)
+"""The delivery outbox: declarations to customs endpoints, in order per consignment."""
+
+
+def next_due_sql(conn: sqlite3.Connection, endpoint: str) -> float | None:
+    return next_due(conn, DELIVERIES, endpoint)
+
+
+def release_leases_sql(conn: sqlite3.Connection, now: float) -> int:
+    return release_leases(conn, DELIVERIES, now)
+
+
 def claim_sql(
     conn: sqlite3.Connection, endpoint: str, limit: int, lease_until: float, now: float
 ) -> list[ClaimedDelivery]:
-    ids = [
-        row[0]
-        for row in conn.execute(
-            "SELECT o.delivery_id FROM outbox o "
-            "WHERE o.endpoint = ? AND o.status = 'pending' AND o.next_attempt_at <= ? "
-            "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.endpoint = o.endpoint "
-            "  AND p.status = 'pending' AND p.ordering_key = o.ordering_key "
-            "  AND p.delivery_id < o.delivery_id) "
-            "ORDER BY o.next_attempt_at, o.delivery_id LIMIT ?",
-            (endpoint, now, limit),
-        )
-    ]
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    # The lease doubles as the next attempt time: a claimed row is due again only when its
-    # lease runs out (the instance that claimed it crashed or lost it).
-    conn.execute(
-        f"UPDATE outbox SET attempt = attempt + 1, lease_until = ?, next_attempt_at = ? "
-        f"WHERE delivery_id IN ({marks})",
-        (lease_until, lease_until, *ids),
-    )
-    rows = conn.execute(
-        f"SELECT delivery_id, item_id, endpoint, idempotency_key, body, content_type, attempt, "
-        f"first_enqueued_at FROM outbox WHERE delivery_id IN ({marks}) ORDER BY delivery_id",
-        ids,
-    )
     return [
         ClaimedDelivery(
             row[0], row[1], row[2], row[3], bytes(row[4]), row[5], row[6], row[7], lease_until
         )
-        for row in rows
+        for row in claim_rows(conn, DELIVERIES, endpoint, limit, lease_until, now)
     ]
 
 
@@ -311,7 +306,11 @@ def finish_sql(conn: sqlite3.Connection, result: AttemptResult) -> None:
 
 
 def outcomes_sql(
-    conn: sqlite3.Connection, endpoint: str, outcomes: Sequence[OutcomeRecord], body: bytes | None
+    conn: sqlite3.Connection,
+    endpoint: str,
+    outcomes: Sequence[OutcomeRecord],
+    body: bytes | None,
+    events: WebhookEventFactory | None = None,
 ) -> list[AppliedOutcome]:
     document_id = None
     if body is not None:
@@ -321,7 +320,7 @@ def outcomes_sql(
             (endpoint, at, body),
         ).lastrowid
     applied: list[AppliedOutcome] = []
-    for outcome in outcomes:
+    for index, outcome in enumerate(outcomes):
         row = conn.execute(
             "SELECT i.item_id FROM items i JOIN outbox o ON o.item_id = i.item_id "
             "WHERE o.endpoint = ? AND (i.declaration_id = ? OR i.item_id = ?) "
@@ -355,6 +354,8 @@ def outcomes_sql(
             f" ({outcome.reason})" if outcome.reason else ""
         )
         before, after, ok = _apply(conn, item_id, event, outcome.received_at, detail)
+        if ok and events is not None:
+            enqueue_webhook_sql(conn, events, index, item_id)
         applied.append(
             AppliedOutcome(
                 outcome.declaration_ref,

@@ -14,6 +14,8 @@ from gateway.store.base import (
     MessageView,
     ResponseView,
     TransitionView,
+    WebhookAttemptView,
+    WebhookView,
 )
 
 
@@ -33,7 +35,11 @@ def load_message(conn: sqlite3.Connection, message_id: str) -> MessageView | Non
 
 
 def load_items(conn: sqlite3.Connection, where: str, values: tuple[Any, ...]) -> list[ItemView]:
-    """Items matching ``where`` (over ``items i``), each with transitions, deliveries, responses."""
+    """Items matching ``where`` (over ``items i``), each with its whole trail.
+
+    The trail: transitions, deliveries and their attempts, customs responses, and the webhook
+    events telling the sender (with their attempts).
+    """
     rows = conn.execute(
         "SELECT i.item_id, i.message_id, m.feed, m.sender, i.idx, i.declaration_id, i.consignment_id, "
         "i.state, i.problems, i.route_rules, i.updated_at "
@@ -48,6 +54,8 @@ def load_items(conn: sqlite3.Connection, where: str, values: tuple[Any, ...]) ->
     deliveries: dict[str, list[DeliveryView]] = defaultdict(list)
     attempts: dict[str, list[AttemptView]] = defaultdict(list)
     responses: dict[str, list[ResponseView]] = defaultdict(list)
+    webhooks: dict[str, list[WebhookView]] = defaultdict(list)
+    webhook_attempts: dict[str, list[WebhookAttemptView]] = defaultdict(list)
     for chunk in _chunks(ids, 500):
         marks = ",".join("?" * len(chunk))
         for t in conn.execute(
@@ -75,6 +83,19 @@ def load_items(conn: sqlite3.Connection, where: str, values: tuple[Any, ...]) ->
             chunk,
         ):
             responses[r[0]].append(ResponseView(*r[1:]))
+        for w in conn.execute(
+            "SELECT item_id, event_id, partner, outcome, status, attempt, last_error, created_at, "
+            f"sent_at FROM webhook_outbox WHERE item_id IN ({marks}) ORDER BY webhook_id",
+            chunk,
+        ):
+            webhooks[w[0]].append(WebhookView(*w[1:]))
+        for a in conn.execute(
+            "SELECT item_id, event_id, partner, attempt, outcome, started_at, finished_at, "
+            f"status_code, detail FROM webhook_attempts WHERE item_id IN ({marks}) "
+            "ORDER BY attempt_id",
+            chunk,
+        ):
+            webhook_attempts[a[0]].append(WebhookAttemptView(*a[1:]))
     return [
         ItemView(
             item_id=row[0],
@@ -92,6 +113,8 @@ def load_items(conn: sqlite3.Connection, where: str, values: tuple[Any, ...]) ->
             deliveries=tuple(deliveries[row[0]]),
             attempts=tuple(attempts[row[0]]),
             responses=tuple(responses[row[0]]),
+            webhooks=tuple(webhooks[row[0]]),
+            webhook_attempts=tuple(webhook_attempts[row[0]]),
         )
         for row in rows
     ]

@@ -120,9 +120,14 @@ class GroupCommitWriter:
             error = StoreError(f"The message store could not commit a write: {exc}.")
             error.__cause__ = exc
             results = [(False, error)] * len(group)
+        # One wake-up per event loop for the whole group, not one per request: each
+        # call_soon_threadsafe writes to the loop's self-pipe and wakes it.
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for (_function, future, loop), (ok, value) in zip(group, results, strict=True):
+            by_loop.setdefault(loop, []).append((future, ok, value))
+        for loop, answers in by_loop.items():
             try:
-                loop.call_soon_threadsafe(_resolve, future, ok, value)
+                loop.call_soon_threadsafe(_resolve_all, answers)
             except RuntimeError:  # the event loop has closed; nobody is waiting any more
                 continue
 
@@ -135,10 +140,11 @@ def _translate(exc: Exception) -> Exception:
     return error
 
 
-def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.done():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+def _resolve_all(answers: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in answers:
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)

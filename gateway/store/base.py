@@ -9,13 +9,16 @@ one database: no operation relies on state held in one process. ``claim_deliveri
 rows and, in the same transaction, increments their attempt count and sets a lease (in SQL:
 ``SELECT ... FOR UPDATE SKIP LOCKED`` then ``UPDATE``), so a retry count survives a crash and a
 crashed instance's in-flight deliveries become claimable again when their lease expires.
+The webhook outbox (events telling senders their items' customs outcomes) works the same way:
+``record_outcomes`` writes the events in the transaction that applies the outcomes, and
+``claim_webhooks`` claims them with an attempt count and a lease.
 Lifecycle transitions are applied inside the store's transactions, against the state read in
 the same transaction, so two instances cannot race an item into an illegal state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -97,7 +100,12 @@ class SavedMessage:
 
 @dataclass(frozen=True, slots=True)
 class ClaimedDelivery:
-    """An outbox row claimed for one attempt; ``attempt`` already counts this attempt."""
+    """An outbox row claimed for one attempt; ``attempt`` already counts this attempt.
+
+    Webhook outbox rows are claimed as the same record: ``delivery_id`` is the webhook row,
+    ``endpoint`` the partner, ``idempotency_key`` the event ID, ``first_enqueued_at`` the time
+    the event was written.
+    """
 
     delivery_id: int
     item_id: str
@@ -132,6 +140,55 @@ class AttemptResult:
     next_attempt_at: float | None = None
     """When to try again (``RETRY`` only)."""
     receipt: bytes | None = None
+
+
+# ---------------------------------------------------------------- sender webhooks
+
+
+class WebhookStatus(StrEnum):
+    """Where a webhook event is: waiting (or in flight under a lease), sent, or given up."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+WEBHOOK_ATTEMPT_OUTCOMES: dict[AttemptOutcome, str] = {
+    AttemptOutcome.DELIVERED: "sent",
+    AttemptOutcome.RETRY: "retry",
+    AttemptOutcome.DEAD: "dead",
+}
+"""How a webhook attempt's outcome is written in its trail and metrics (the row's words)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeSubject:
+    """The item an outcome was just applied to, read in the transaction that applied it."""
+
+    index: int
+    """The outcome's position in the list given to ``record_outcomes``."""
+    item_id: str
+    message_id: str
+    feed: str
+    sender: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewWebhookEvent:
+    """A webhook event for a partner about one item; ``body`` is exactly what is signed."""
+
+    event_id: str
+    partner: str
+    item_id: str
+    outcome: str
+    body: bytes
+    created_at: float
+
+
+WebhookEventFactory = Callable[[OutcomeSubject], NewWebhookEvent | None]
+"""Makes the webhook event for an applied outcome, or None when its sender has no webhook.
+
+Called inside the store's transaction (so it must be quick and do no I/O)."""
 
 
 # ---------------------------------------------------------------- responses
@@ -198,6 +255,30 @@ class DeliveryView:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookView:
+    event_id: str
+    partner: str
+    outcome: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: float
+    sent_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAttemptView:
+    event_id: str
+    partner: str
+    attempt: int
+    outcome: str
+    started_at: float
+    finished_at: float
+    status_code: int | None
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ResponseView:
     endpoint: str
     outcome: str
@@ -222,6 +303,8 @@ class ItemView:
     deliveries: tuple[DeliveryView, ...] = ()
     attempts: tuple[AttemptView, ...] = ()
     responses: tuple[ResponseView, ...] = ()
+    webhooks: tuple[WebhookView, ...] = ()
+    webhook_attempts: tuple[WebhookAttemptView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,15 +404,45 @@ class MessageStore(Protocol):
         """Record an attempt and the row's new status; move the item on (submitted, dead)."""
 
     async def record_outcomes(
-        self, endpoint: str, outcomes: Sequence[OutcomeRecord], body: bytes | None
+        self,
+        endpoint: str,
+        outcomes: Sequence[OutcomeRecord],
+        body: bytes | None,
+        events: WebhookEventFactory | None = None,
     ) -> list[AppliedOutcome]:
-        """Store customs outcomes and apply them to the items they concern."""
+        """Store customs outcomes and apply them to the items they concern.
+
+        For each outcome applied, ``events`` (when given) makes the sender's webhook event,
+        written to the webhook outbox in the same transaction as the item's new state.
+        """
 
     async def queue_depths(self) -> dict[str, int]:
         """Pending deliveries per endpoint."""
 
     async def next_due(self, endpoint: str) -> float | None:
         """When the earliest pending delivery for an endpoint becomes due, if any."""
+
+    async def claim_webhooks(
+        self, partner: str, limit: int, lease_seconds: float, now: float
+    ) -> list[ClaimedDelivery]:
+        """Claim due webhook events of a partner: attempt + 1 and a lease, in one transaction.
+
+        An event is due when pending, its next attempt time has come, and no earlier pending
+        event of the same partner concerns the same item (a later outcome never overtakes an
+        earlier one).
+        """
+
+    async def finish_webhook(self, result: AttemptResult) -> None:
+        """Record a webhook attempt and the event's new status (sent, retry later, dead)."""
+
+    async def next_webhook_due(self, partner: str) -> float | None:
+        """When the earliest claimable webhook event of a partner becomes due, if any."""
+
+    async def release_webhook_leases(self, now: float) -> int:
+        """Make every leased (in-flight) webhook event due now; as ``release_leases``."""
+
+    async def webhook_queue_depths(self) -> dict[str, int]:
+        """Pending webhook events per partner."""
 
     async def ping(self) -> None:
         """Raise ``StoreError`` unless the store answers."""

@@ -20,12 +20,21 @@ from gateway.store._sql import (
     create_schema_sql,
     find_by_key_sql,
     finish_sql,
+    next_due_sql,
     outcomes_sql,
+    release_leases_sql,
     replay_sql,
     save_message_sql,
     select_sql,
 )
 from gateway.store._views import load_items, load_message
+from gateway.store._webhook_sql import (
+    claim_webhooks_sql,
+    finish_webhook_sql,
+    next_webhook_due_sql,
+    release_webhook_leases_sql,
+    webhook_queue_depths_sql,
+)
 from gateway.store._writer import GroupCommitWriter, connect
 from gateway.store.base import (
     AppliedOutcome,
@@ -39,6 +48,7 @@ from gateway.store.base import (
     OutcomeRecord,
     SavedMessage,
     StoredRaw,
+    WebhookEventFactory,
 )
 
 T = TypeVar("T")
@@ -165,23 +175,21 @@ class SqliteStore:
         )
 
     async def release_leases(self, now: float) -> int:
-        def release(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                "UPDATE outbox SET next_attempt_at = ?, lease_until = NULL "
-                "WHERE status = 'pending' AND lease_until IS NOT NULL AND lease_until > ?",
-                (now, now),
-            )
-            return cursor.rowcount
-
-        return await self._writer.write(release)
+        return await self._writer.write(lambda conn: release_leases_sql(conn, now))
 
     async def finish_attempt(self, result: AttemptResult) -> None:
         await self._writer.write(lambda conn: finish_sql(conn, result))
 
     async def record_outcomes(
-        self, endpoint: str, outcomes: Sequence[OutcomeRecord], body: bytes | None
+        self,
+        endpoint: str,
+        outcomes: Sequence[OutcomeRecord],
+        body: bytes | None,
+        events: WebhookEventFactory | None = None,
     ) -> list[AppliedOutcome]:
-        return await self._writer.write(lambda conn: outcomes_sql(conn, endpoint, outcomes, body))
+        return await self._writer.write(
+            lambda conn: outcomes_sql(conn, endpoint, outcomes, body, events)
+        )
 
     async def queue_depths(self) -> dict[str, int]:
         def read(conn: sqlite3.Connection) -> dict[str, int]:
@@ -193,14 +201,28 @@ class SqliteStore:
         return await self._read(read)
 
     async def next_due(self, endpoint: str) -> float | None:
-        def read(conn: sqlite3.Connection) -> float | None:
-            row = conn.execute(
-                "SELECT min(next_attempt_at) FROM outbox WHERE endpoint = ? AND status = 'pending'",
-                (endpoint,),
-            ).fetchone()
-            return float(row[0]) if row and row[0] is not None else None
+        return await self._read(lambda conn: next_due_sql(conn, endpoint))
 
-        return await self._read(read)
+    # ------------------------------------------------------------ sender webhooks
+
+    async def claim_webhooks(
+        self, partner: str, limit: int, lease_seconds: float, now: float
+    ) -> list[ClaimedDelivery]:
+        return await self._writer.write(
+            lambda conn: claim_webhooks_sql(conn, partner, limit, now + lease_seconds, now)
+        )
+
+    async def finish_webhook(self, result: AttemptResult) -> None:
+        await self._writer.write(lambda conn: finish_webhook_sql(conn, result))
+
+    async def next_webhook_due(self, partner: str) -> float | None:
+        return await self._read(lambda conn: next_webhook_due_sql(conn, partner))
+
+    async def release_webhook_leases(self, now: float) -> int:
+        return await self._writer.write(lambda conn: release_webhook_leases_sql(conn, now))
+
+    async def webhook_queue_depths(self) -> dict[str, int]:
+        return await self._read(webhook_queue_depths_sql)
 
     async def ping(self) -> None:
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())

@@ -29,6 +29,7 @@ FIGURES = (
     "xslt_items_per_s",
     "engine_items_per_s",
     "engine_vs_xslt",
+    "engine_threads_items_per_s",
     "rss_mb_100k",
 )
 

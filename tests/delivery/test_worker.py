@@ -195,3 +195,62 @@ async def test_concurrency_is_bounded(store: SqliteStore) -> None:
     await _until(drained)
     await worker.stop()
     assert 1 < peak <= 4
+
+
+async def test_a_redirect_is_not_followed_and_dead_letters_with_where_it_pointed(
+    store: SqliteStore,
+) -> None:
+    """A real endpoint on loopback answers 302; the GET it points to would answer 200.
+
+    Followed, the POST would become a GET and the declaration would count as delivered
+    without ever arriving; the gateway takes the redirect as a refusal naming the address.
+    """
+    from aiohttp import web
+
+    from gateway.delivery.transport import AiohttpTransport
+
+    gets: list[str] = []
+
+    async def moved(_request: web.Request) -> web.Response:
+        raise web.HTTPFound("/elsewhere")
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        gets.append(request.method)
+        return web.Response(status=200, text="fine")
+
+    app = web.Application()
+    app.router.add_post("/declarations", moved)
+    app.router.add_route("*", "/elsewhere", elsewhere)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    transport = AiohttpTransport()
+    try:
+        await _enqueue(store, 1)
+        worker = EndpointWorker(
+            "ep",
+            f"http://127.0.0.1:{port}/declarations",
+            store,
+            transport,
+            policy=RetryPolicy(base_delay=0.01, max_delay=0.02, max_attempts=3, max_age=60),
+            breaker=CircuitBreaker(50, 0.2, time.monotonic),
+            concurrency=1,
+            rng=random.Random(1),
+            idle_poll=0.05,
+        )
+        worker.start()
+
+        async def dead() -> bool:
+            return (await store.find_items("RR0"))[0].state == ItemState.DEAD_LETTERED
+
+        await _until(dead)
+        await worker.stop()
+    finally:
+        await transport.close()
+        await runner.cleanup()
+    item = (await store.find_items("RR0"))[0]
+    assert gets == []
+    reason = item.deliveries[0].last_error or ""
+    assert "HTTP 302" in reason and "/elsewhere" in reason and "does not follow" in reason

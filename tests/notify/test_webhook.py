@@ -1,72 +1,33 @@
-"""Outcome webhooks: event content, signed delivery to a real receiver, bounded retries."""
+"""Outcome webhooks, the pure parts: event content, the events the store writes, signed requests,
+and the partners' webhook configuration."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from aiohttp import web
 
-from gateway.errors import PermanentDeliveryError, TransientDeliveryError
+from gateway.config import config_from_dict
+from gateway.delivery.retry import RetryPolicy
+from gateway.errors import ConfigurationError
 from gateway.notify import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
+    OutcomeEvents,
     SignatureError,
-    WebhookNotifier,
     WebhookPartner,
-    backoff_delay,
     build_outcome_event,
     encode_event,
+    signed_request,
     verify_signature,
+    webhook_partners,
 )
-from gateway.responses import CustomsOutcome
+from gateway.store.base import ClaimedDelivery, OutcomeSubject
+from tests.notify.conftest import SECRET, outcome
 
-SECRET = "s3cret-for-tests"
-OUTCOME = CustomsOutcome("LRN-42", "released", None, "25GB0123456789ABCD",
-                         "2025-01-31T11:36:14Z", "09")
-
-
-@dataclass
-class Receiver:
-    """A partner's webhook endpoint that verifies signatures like a partner should."""
-
-    url: str = ""
-    statuses: list[int] = field(default_factory=list)  # answers to give, then 200
-    events: list[dict[str, object]] = field(default_factory=list)
-    refusals: list[str] = field(default_factory=list)
-    attempts: int = 0
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    state = Receiver()
-
-    async def handle(request: web.Request) -> web.Response:
-        state.attempts += 1
-        body = await request.read()
-        try:
-            verify_signature(SECRET.encode(), body, request.headers.get(SIGNATURE_HEADER))
-        except SignatureError as exc:
-            state.refusals.append(str(exc))
-            return web.Response(status=401)
-        if state.statuses:
-            return web.Response(status=state.statuses.pop(0))
-        event = json.loads(body)
-        assert request.headers[EVENT_ID_HEADER] == event["id"]
-        state.events.append(event)
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/hooks/customs", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    state.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hooks/customs"
-    yield state
-    await runner.cleanup()
+OUTCOME = outcome("LRN-42", "released")
 
 
 def test_event_carries_ids_and_outcome_only() -> None:
@@ -93,78 +54,85 @@ def test_event_carries_ids_and_outcome_only() -> None:
     assert json.loads(encode_event(event)) == event
 
 
-async def test_signed_event_reaches_a_verifying_receiver(receiver: Receiver) -> None:
-    partner = WebhookPartner("post-a", receiver.url, SECRET)
-    event = build_outcome_event(OUTCOME, item_id="RR123456785GB")
-    async with WebhookNotifier() as notifier:
-        await notifier.notify(partner, event)
-    assert receiver.refusals == []
-    assert receiver.events == [event]
+def test_outcome_events_make_an_event_only_for_partners_with_a_webhook() -> None:
+    """The factory the store calls: the body is the encoded event, the outcome is by index."""
+    outcomes = [outcome("LRN-1", "accepted"), outcome("LRN-1", "released")]
+    events = OutcomeEvents(outcomes, destination="uk-cds", partners={"post-a"}, at=1_738_396_800)
+    made = events(OutcomeSubject(1, "i1", "m1", "upu-itmatt", "post-a"))
+    assert events(OutcomeSubject(0, "i2", "m2", "upu-itmatt", "pull-only")) is None
+    assert made is not None
+    assert (made.partner, made.item_id, made.outcome) == ("post-a", "i1", "released")
+    assert made.created_at == 1_738_396_800
+    body = json.loads(made.body)
+    assert body["id"] == made.event_id
+    assert body["created_at"] == "2025-02-01T08:00:00Z"
+    assert body["data"]["outcome"] == "released"
+    assert body["data"]["message_id"] == "m1"
+    assert made.body == encode_event(body), "the stored bytes are exactly the encoded event"
+    assert events.partners_told == {"post-a"}
 
 
-async def test_receiver_refuses_a_wrongly_signed_event(receiver: Receiver) -> None:
-    """The 401 from a receiver whose secret differs is permanent: no retries."""
-    partner = WebhookPartner("post-a", receiver.url, "not-the-secret")
-    async with WebhookNotifier(max_attempts=5) as notifier:
-        with pytest.raises(PermanentDeliveryError, match="HTTP 401"):
-            await notifier.notify(partner, build_outcome_event(OUTCOME, item_id="X"))
-    assert receiver.attempts == 1
-    assert "does not match" in receiver.refusals[0]
+def _claimed(body: bytes, attempt: int = 1) -> ClaimedDelivery:
+    return ClaimedDelivery(7, "i1", "post-a", "event-7", body, "application/json", attempt, 0, 30)
 
 
-async def test_failing_webhook_is_retried_with_backoff_until_it_succeeds(
-    receiver: Receiver,
-) -> None:
-    receiver.statuses = [503, 500, 429]
-    delays: list[float] = []
-
-    async def record_sleep(seconds: float) -> None:
-        delays.append(seconds)
-
-    notifier = WebhookNotifier(max_attempts=5, base_delay=1.0, max_delay=60, sleep=record_sleep,
-                               rng=lambda: 1.0)
-    async with notifier:
-        await notifier.notify(WebhookPartner("p", receiver.url, SECRET),
-                              build_outcome_event(OUTCOME, item_id="X"))
-    assert receiver.attempts == 4
-    assert len(receiver.events) == 1
-    assert delays == [1.0, 2.0, 4.0]
-
-
-async def test_webhook_that_keeps_failing_gives_up_after_max_attempts(
-    receiver: Receiver,
-) -> None:
-    receiver.statuses = [503] * 10
-
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    async with WebhookNotifier(max_attempts=3, sleep=no_sleep) as notifier:
-        with pytest.raises(TransientDeliveryError, match="after 3 attempts; last, it answered HTTP 503"):
-            await notifier.notify(WebhookPartner("p", receiver.url, SECRET),
-                                  build_outcome_event(OUTCOME, item_id="X"))
-    assert receiver.attempts == 3
+def test_signed_request_signs_the_stored_body_at_each_attempt() -> None:
+    """The signature is made when the attempt is sent, so a retry carries a fresh timestamp."""
+    now = [1_700_000_000.0]
+    partner = WebhookPartner("post-a", "http://127.0.0.1:9/hook", SECRET.encode(), timeout=3)
+    build = signed_request(partner, clock=lambda: now[0])
+    body = b'{"id":"event-7"}'
+    first = build(_claimed(body))
+    now[0] += 600
+    second = build(_claimed(body, attempt=2))
+    assert first.url == "http://127.0.0.1:9/hook" and first.body == body
+    assert first.timeout == 3
+    assert first.headers[EVENT_ID_HEADER] == second.headers[EVENT_ID_HEADER] == "event-7"
+    assert first.headers["Content-Type"] == "application/json"
+    assert verify_signature(SECRET.encode(), body, second.headers[SIGNATURE_HEADER],
+                            now=int(now[0])) == int(now[0])
+    with pytest.raises(SignatureError, match="replay"):
+        verify_signature(SECRET.encode(), body, first.headers[SIGNATURE_HEADER], now=int(now[0]))
 
 
-async def test_unreachable_webhook_is_a_transient_failure() -> None:
-    async def no_sleep(seconds: float) -> None:
-        return None
-
-    async with WebhookNotifier(max_attempts=2, sleep=no_sleep, timeout=2) as notifier:
-        with pytest.raises(TransientDeliveryError, match="request failed"):
-            await notifier.notify(WebhookPartner("p", "http://127.0.0.1:9/none", SECRET),
-                                  build_outcome_event(OUTCOME, item_id="X"))
+def test_partner_without_secret_cannot_be_built() -> None:
+    with pytest.raises(ConfigurationError, match="no webhook secret"):
+        WebhookPartner("post-a", "http://127.0.0.1:9/hook", b"")
 
 
-async def test_partner_without_webhook_is_skipped_and_without_secret_refused() -> None:
-    async with WebhookNotifier() as notifier:
-        await notifier.notify(WebhookPartner("pull-only", None, None), {"id": "e"})
-        with pytest.raises(PermanentDeliveryError, match="no webhook secret"):
-            await notifier.notify(WebhookPartner("p", "http://127.0.0.1:9/", None), {"id": "e"})
+def _config(partner: dict[str, Any]) -> dict[str, Any]:
+    return {"partners": {"post-a": partner}}
 
 
-@pytest.mark.parametrize(("attempt", "ceiling"), [(1, 0.5), (2, 1.0), (3, 2.0), (10, 30.0)])
-def test_backoff_is_exponential_with_full_jitter_and_capped(attempt: int, ceiling: float) -> None:
-    assert backoff_delay(attempt, base=0.5, cap=30.0, rng=lambda: 1.0) == ceiling
-    assert backoff_delay(attempt, base=0.5, cap=30.0, rng=lambda: 0.0) == 0.0
-    assert 0 <= backoff_delay(attempt, base=0.5, cap=30.0) <= ceiling
+def test_webhook_settings_per_partner_with_defaults() -> None:
+    config = config_from_dict(_config({
+        "webhook_url": "https://post-a.example/hook",
+        "webhook_secret": "s3cret",
+        "webhook_retry": {"base_delay_seconds": 0.1, "max_attempts": 3},
+        "webhook_concurrency": 2,
+    }))
+    pull_only = config_from_dict({"partners": {"post-b": {"token": "t"}}})
+    partners = webhook_partners({**config.partners, **pull_only.partners})
+    assert list(partners) == ["post-a"]
+    partner = partners["post-a"]
+    assert partner.secret == b"s3cret" and partner.concurrency == 2
+    assert partner.retry == RetryPolicy(0.1, 300.0, 3, 24 * 3600.0), "unset keys keep defaults"
+    default = config_from_dict(_config({"webhook_url": "http://h/x", "webhook_secret": "k"}))
+    assert webhook_partners(default.partners)["post-a"].retry == RetryPolicy(1.0, 300.0, 20)
+
+
+@pytest.mark.parametrize(
+    ("partner", "message"),
+    [
+        ({"webhook_url": "https://post-a.example/hook"}, "needs a webhook_secret"),
+        ({"webhook_url": "ftp://post-a.example/hook", "webhook_secret": "k"},
+         "must start with http:// or https://"),
+        ({"webhook_url": "http://h/x", "webhook_secret": "k",
+          "webhook_retry": {"max_attempts": 0}}, "partners.post-a.webhook_retry.max_attempts"),
+        ({"webhook_url": "http://h/x", "webhook_secret": "k", "webhook_timeout_seconds": 0},
+         "partners.post-a.webhook_timeout_seconds"),
+    ],
+)
+def test_webhook_configuration_is_checked_at_start(partner: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        config_from_dict(_config(partner))

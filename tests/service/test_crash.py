@@ -41,7 +41,9 @@ def single_item_messages(count: int, *, first_seed: int = 1) -> list[bytes]:
     return [itmatt_batch_bytes(1, seed=seed) for seed in range(first_seed, first_seed + count)]
 
 
-def write_config(tmp_path: Path, port: int, endpoint_url: str, **endpoint: Any) -> Path:
+def write_config(
+    tmp_path: Path, port: int, endpoint_url: str, *, pipeline_processes: int = 0, **endpoint: Any
+) -> Path:
     """A gateway configuration file on loopback: one uk-cds endpoint, quick retries."""
     settings: dict[str, Any] = {
         "target": "uk-cds",
@@ -53,7 +55,7 @@ def write_config(tmp_path: Path, port: int, endpoint_url: str, **endpoint: Any) 
     }
     settings.update(endpoint)
     config = {
-        "server": {"host": "127.0.0.1", "port": port},
+        "server": {"host": "127.0.0.1", "port": port, "pipeline_processes": pipeline_processes},
         "storage": {"path": str(tmp_path / "gateway.db")},
         "logging": {"level": "warning"},
         "feeds": ["upu-itmatt"],
@@ -191,7 +193,10 @@ async def wait_until_drained(
 
 
 @pytest.mark.slow
-async def test_kill_9_mid_load_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pipeline_processes", [0, 2], ids=["threads", "processes"])
+async def test_kill_9_mid_load_loses_and_duplicates_nothing(
+    tmp_path: Path, pipeline_processes: int
+) -> None:
     messages = 3000
     bodies = single_item_messages(messages)
     # A little endpoint latency keeps deliveries in flight when the kill comes; the endpoint
@@ -200,7 +205,9 @@ async def test_kill_9_mid_load_loses_and_duplicates_nothing(tmp_path: Path) -> N
     async with CustomsSimulator(options) as simulator:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        config = write_config(tmp_path, port, simulator.declarations_url)
+        config = write_config(
+            tmp_path, port, simulator.declarations_url, pipeline_processes=pipeline_processes
+        )
         log = tmp_path / "gateway.log"
         processes = [start_gateway(config, log)]
         killed = asyncio.Event()

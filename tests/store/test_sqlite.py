@@ -183,6 +183,9 @@ async def test_later_declaration_of_a_consignment_waits_for_the_earlier(store: S
         )
     )
     assert await store.claim_deliveries("uk-cds", 10, 30, now=202.0) == []
+    # the amendment waits its turn: the worker's next look is when the original is due (205),
+    # not the amendment's own enqueue time, which would have it poll in a tight loop
+    assert await store.next_due("uk-cds") == 205.0
     retried = await store.claim_deliveries("uk-cds", 10, 30, now=206.0)
     assert [c.item_id for c in retried] == ["i1"], "the amendment never overtakes its original"
     await store.finish_attempt(
