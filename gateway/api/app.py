@@ -29,6 +29,7 @@ from gateway.api.auth import Authenticator, auth_middleware, caller_of, log_auth
 from gateway.api.openapi import openapi_document
 from gateway.api.problems import json_response, problem_middleware, problem_response
 from gateway.errors import GatewayError
+from gateway.notify import webhook_partners
 from gateway.responses import CustomsOutcome, render_postal_response
 from gateway.service.core import Answer, Gateway, NotFoundError
 from gateway.service.views import item_json
@@ -253,7 +254,11 @@ async def metrics(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     depths = await gateway.store.queue_depths()
     circuits = {name: worker.circuit.value for name, worker in gateway.workers.items()}
-    text = gateway.metrics.render(depths, circuits, gateway.config.endpoints)
+    webhook_depths = (
+        dict.fromkeys(webhook_partners(gateway.config.partners), 0)
+        | await gateway.store.webhook_queue_depths()
+    )
+    text = gateway.metrics.render(depths, circuits, gateway.config.endpoints, webhook_depths)
     return web.Response(
         body=text.encode("utf-8"),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},

@@ -73,7 +73,11 @@ class Metrics:
         return WebhookMetrics(self)
 
     def render(
-        self, queue_depths: Mapping[str, int], circuits: Mapping[str, str], endpoints: Iterable[str]
+        self,
+        queue_depths: Mapping[str, int],
+        circuits: Mapping[str, str],
+        endpoints: Iterable[str],
+        webhook_depths: Mapping[str, int] | None = None,
     ) -> str:
         """Everything in the Prometheus text format."""
         lines: list[str] = []
@@ -103,6 +107,14 @@ class Metrics:
         for endpoint in names:
             depth = queue_depths.get(endpoint, 0)
             lines.append(f"gateway_queue_depth{_labels((('destination', endpoint),))} {depth}")
+        if webhook_depths is not None:
+            lines.append("# HELP gateway_webhook_queue_depth Webhook events waiting per partner.")
+            lines.append("# TYPE gateway_webhook_queue_depth gauge")
+            for partner in sorted(webhook_depths):
+                labels = (("partner", partner),)
+                lines.append(
+                    f"gateway_webhook_queue_depth{_labels(labels)} {webhook_depths[partner]}"
+                )
         lines.append(
             "# HELP gateway_circuit_state Circuit breaker state per destination (1 = current)."
         )

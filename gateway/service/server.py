@@ -106,6 +106,11 @@ class GatewayServer:
             released = await store.release_webhook_leases(self._clock())
             if released:
                 log.info("webhooks.resumed", count=released)
+        given_up = await store.give_up_webhooks(
+            set(webhook_partners(self.config.partners)), self._clock()
+        )
+        for partner, count in given_up.items():
+            log.warning("webhooks.given_up", partner=partner, count=count, reason="no webhook")
         metrics = Metrics()
         transport = self._transport or AiohttpTransport()
         kinds = {

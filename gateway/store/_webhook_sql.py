@@ -11,6 +11,7 @@ in the order the outcomes were applied, so a later outcome never overtakes an ea
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 
 from gateway.errors import StoreError
 from gateway.store._outbox_sql import OutboxTable, claim_rows, next_due, release_leases
@@ -140,6 +141,29 @@ def next_webhook_due_sql(conn: sqlite3.Connection, partner: str) -> float | None
 
 def release_webhook_leases_sql(conn: sqlite3.Connection, now: float) -> int:
     return release_leases(conn, WEBHOOKS, now)
+
+
+def give_up_webhooks_sql(
+    conn: sqlite3.Connection, partners: Collection[str], now: float
+) -> dict[str, int]:
+    given_up: dict[str, int] = {}
+    for (partner,) in conn.execute(
+        "SELECT DISTINCT partner FROM webhook_outbox WHERE status = 'pending'"
+    ).fetchall():
+        if partner in partners:
+            continue
+        reason = (
+            f"The partner '{partner}' has no webhook in the configuration any more, so the "
+            f"event was given up when the gateway started at {now:.0f}; the outcome is still "
+            "in the pull API."
+        )
+        cursor = conn.execute(
+            "UPDATE webhook_outbox SET status = ?, lease_until = NULL, last_error = ? "
+            "WHERE partner = ? AND status = 'pending'",
+            (WebhookStatus.DEAD, reason, partner),
+        )
+        given_up[str(partner)] = cursor.rowcount
+    return given_up
 
 
 def webhook_queue_depths_sql(conn: sqlite3.Connection) -> dict[str, int]:

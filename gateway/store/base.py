@@ -18,7 +18,7 @@ the same transaction, so two instances cannot race an item into an illegal state
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -443,6 +443,11 @@ class MessageStore(Protocol):
 
     async def webhook_queue_depths(self) -> dict[str, int]:
         """Pending webhook events per partner."""
+
+    async def give_up_webhooks(self, partners: Collection[str], now: float) -> dict[str, int]:
+        """Mark dead, with the reason, the pending events of every partner not in ``partners``
+        (those with a webhook today): nothing would ever send them. Events given up, by partner.
+        """
 
     async def ping(self) -> None:
         """Raise ``StoreError`` unless the store answers."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -31,6 +31,7 @@ from gateway.store._views import load_items, load_message
 from gateway.store._webhook_sql import (
     claim_webhooks_sql,
     finish_webhook_sql,
+    give_up_webhooks_sql,
     next_webhook_due_sql,
     release_webhook_leases_sql,
     webhook_queue_depths_sql,
@@ -223,6 +224,9 @@ class SqliteStore:
 
     async def webhook_queue_depths(self) -> dict[str, int]:
         return await self._read(webhook_queue_depths_sql)
+
+    async def give_up_webhooks(self, partners: Collection[str], now: float) -> dict[str, int]:
+        return await self._writer.write(lambda conn: give_up_webhooks_sql(conn, partners, now))
 
     async def ping(self) -> None:
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())

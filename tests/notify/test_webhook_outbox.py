@@ -153,3 +153,27 @@ async def test_release_webhook_leases_after_a_restart(tmp_path: Path) -> None:
         assert await store.release_webhook_leases(now=302.0) == 1
         [again] = await store.claim_webhooks("post-a", 10, 300, now=302.0)
     assert again.attempt == 2, "the attempt count survived the restart"
+
+
+async def test_events_of_a_partner_without_a_webhook_any_more_are_given_up(
+    store: SqliteStore,
+) -> None:
+    """Nothing would ever send them: they end dead with the reason, the others stay pending."""
+    await submitted_items(store, "post-a", ["RR1"])
+    await submitted_items(store, "post-b", ["RR2", "RR3"], message_id="m2")
+    await apply_outcomes(
+        store,
+        [outcome("RR1", "accepted"), outcome("RR2", "accepted"), outcome("RR3", "accepted")],
+        partners=("post-a", "post-b"),
+        at=300.0,
+    )
+    assert await store.webhook_queue_depths() == {"post-a": 1, "post-b": 2}
+    assert await store.give_up_webhooks({"post-a"}, now=400.0) == {"post-b": 2}
+    assert await store.webhook_queue_depths() == {"post-a": 1}
+    for reference in ("RR2", "RR3"):
+        [item] = await store.find_items(reference)
+        [webhook] = item.webhooks
+        assert webhook.status == "dead"
+        assert "'post-b' has no webhook" in (webhook.last_error or "")
+    assert await store.claim_webhooks("post-b", 10, 30, now=500.0) == []
+    assert await store.give_up_webhooks({"post-a"}, now=401.0) == {}, "once only"

@@ -122,3 +122,65 @@ async def test_webhooks_pending_at_stop_are_sent_once_after_a_restart(tmp_path: 
             )
             assert webhook["sent_at"] is not None and webhook["last_error"] is None
         assert set(item) >= {"deliveries", "responses", "trail", "state"}, "fields kept"
+
+
+async def test_events_left_for_a_partner_whose_webhook_was_removed_are_given_up(
+    tmp_path: Path,
+) -> None:
+    """Pending while the webhook is down, counted in /metrics; the webhook is then taken out of
+    the configuration, and at the next start its events end dead with the reason."""
+
+    async def endpoint(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/declarations", endpoint)
+    endpoint_runner = web.AppRunner(app, access_log=None)
+    await endpoint_runner.setup()
+    await web.TCPSite(endpoint_runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{endpoint_runner.addresses[0][1]}/declarations"
+    with_hook = gateway_config(
+        tmp_path,
+        url,
+        partners={
+            "post-a": {
+                "webhook_url": f"http://127.0.0.1:{free_port()}/hooks/customs",
+                "webhook_secret": SECRET,
+                "webhook_retry": {"base_delay_seconds": 5, "max_attempts": 10_000},
+            }
+        },
+    )
+    without_hook = gateway_config(tmp_path, url)
+    deadline = time.monotonic() + 10
+    try:
+        async with GatewayServer(with_hook) as server, aiohttp.ClientSession() as http:
+            async with http.post(f"{server.url}/v1/feeds/upu-itmatt/messages",
+                                 data=sample("us-to-gb.xml"), headers=SENDER) as response:
+                answer = await response.json()
+            references = [i["declaration_id"] for i in answer["items"]
+                          if i["status"] == "accepted"]
+            assert references and server.gateway is not None
+            while await server.gateway.store.queue_depths():
+                assert time.monotonic() < deadline, "declarations were not delivered"
+                await asyncio.sleep(0.02)
+            for reference in references:
+                async with http.post(f"{server.url}/v1/responses/uk-cds",
+                                     data=build_notification("accepted", reference)) as response:
+                    assert response.status == 200
+            async with http.get(f"{server.url}/metrics") as response:
+                metrics = await response.text()
+        assert f'gateway_webhook_queue_depth{{partner="post-a"}} {len(references)}' in metrics
+
+        async with GatewayServer(without_hook) as server, aiohttp.ClientSession() as http:
+            items = await _items(http, server.url, references)
+            async with http.get(f"{server.url}/metrics") as response:
+                metrics = await response.text()
+    finally:
+        await endpoint_runner.cleanup()
+    assert not [line for line in metrics.splitlines()
+                if line.startswith("gateway_webhook_queue_depth{")], "nothing left waiting"
+    for item in items:
+        [webhook] = item["webhooks"]
+        assert webhook["status"] == "dead"
+        assert "'post-a' has no webhook in the configuration" in webhook["last_error"]
