@@ -29,16 +29,23 @@ async def _items(http: aiohttp.ClientSession, base: str, references: list[str]) 
     return items
 
 
-async def test_webhooks_pending_at_stop_are_sent_once_after_a_restart(tmp_path: Path) -> None:
+async def _customs_endpoint() -> web.AppRunner:
+    """A customs endpoint on loopback that takes every declaration (202)."""
+
     async def endpoint(request: web.Request) -> web.Response:
         await request.read()
         return web.Response(status=202)
 
     app = web.Application()
     app.router.add_post("/declarations", endpoint)
-    endpoint_runner = web.AppRunner(app, access_log=None)
-    await endpoint_runner.setup()
-    await web.TCPSite(endpoint_runner, "127.0.0.1", 0).start()
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
+async def test_webhooks_pending_at_stop_are_sent_once_after_a_restart(tmp_path: Path) -> None:
+    endpoint_runner = await _customs_endpoint()
     hook_port = free_port()  # the partner's webhook is down until the restart
     config = gateway_config(
         tmp_path,
@@ -130,15 +137,7 @@ async def test_events_left_for_a_partner_whose_webhook_was_removed_are_given_up(
     """Pending while the webhook is down, counted in /metrics; the webhook is then taken out of
     the configuration, and at the next start its events end dead with the reason."""
 
-    async def endpoint(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(status=202)
-
-    app = web.Application()
-    app.router.add_post("/declarations", endpoint)
-    endpoint_runner = web.AppRunner(app, access_log=None)
-    await endpoint_runner.setup()
-    await web.TCPSite(endpoint_runner, "127.0.0.1", 0).start()
+    endpoint_runner = await _customs_endpoint()
     url = f"http://127.0.0.1:{endpoint_runner.addresses[0][1]}/declarations"
     with_hook = gateway_config(
         tmp_path,
