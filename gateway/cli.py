@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
     words = list(sys.argv[1:] if argv is None else argv)
-    if words and words[0] in PASSTHROUGH and not {"-h", "--help"} & set(words[1:2]):
+    if words and words[0] in PASSTHROUGH:  # their own parsers answer --help too
         arguments = argparse.Namespace(args=words[1:])
         handler: Handler | None = _lazy("gateway.commands.service", words[0])
     else:

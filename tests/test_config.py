@@ -24,6 +24,18 @@ def test_the_documented_example_is_valid() -> None:
     assert config.storage.path.is_absolute()
 
 
+def test_the_example_sends_to_where_gateway_simulate_listens() -> None:
+    """README: `gateway serve --config examples/gateway.yaml` beside `gateway simulate`."""
+    from urllib.parse import urlsplit
+
+    from gateway.commands.service import SIMULATOR_PORT
+
+    config = load_config(EXAMPLE, environ={})
+    where = urlsplit(config.endpoints["uk-cds"].url)
+    assert (where.hostname, where.port) == ("127.0.0.1", SIMULATOR_PORT)
+    assert where.path == "/declarations"
+
+
 def test_defaults_without_a_file() -> None:
     config = load_config(None, environ={})
     assert config.server.port == 8080 and config.endpoints == {}

@@ -11,6 +11,9 @@ from pathlib import Path
 
 from gateway.errors import ConfigurationError
 
+SIMULATOR_PORT = 8090
+"""Where ``gateway simulate`` listens unless told otherwise (``examples/gateway.yaml`` sends there)."""
+
 
 def demo(arguments: argparse.Namespace) -> int:
     """Run the end-to-end demo on loopback and print a summary per feed and destination."""
@@ -47,7 +50,7 @@ def simulate(arguments: argparse.Namespace) -> int:
         prog="gateway simulate", description="a customs endpoint simulator (UK CDS)"
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--port", type=int, default=SIMULATOR_PORT)
     parser.add_argument(
         "--callback-url", default=None, help="where to post asynchronous notifications"
     )
