@@ -40,6 +40,8 @@ class Lineage:
     levels: tuple[SourceStep, ...]
     tail: str
     rule: str
+    computed: bool = False
+    """The tail is an XPath expression (an ``xpath:`` rule), not a path below the levels."""
 
 
 @dataclass
@@ -83,9 +85,7 @@ class CompiledMapping:
         for number, level in enumerate(found.levels):
             index = str(position) if number == 0 else indices.get(level.group or "", "1")
             parts.append(f"{level.text}[{index}]")
-        if found.tail:
-            parts.append(found.tail)
-        return "/".join(parts)
+        return source_text("/".join(parts), found.tail, computed=found.computed)
 
     def _entry_key(self, output_path: str) -> str:
         """The lineage key of a path that keeps the index of list entries (a template key given
@@ -109,6 +109,17 @@ class CompiledMapping:
                 plain = _INDEX.sub("", step)
                 key = f"{key}/{plain}" if key else plain
         return key
+
+
+def source_text(levels: str, tail: str, *, computed: bool = False) -> str:
+    """How a source is named in a problem: ``Item[7]/Addressee/Name`` for a path below the
+    enclosing items, ``sum(Contents/Content/Value) in Item[9]`` for a value an ``xpath:``
+    rule computes there (not a path one could follow)."""
+    if not tail:
+        return levels
+    if computed:
+        return f"{tail} in {levels}" if levels else tail
+    return f"{levels}/{tail}" if levels else tail
 
 
 def _compile_xslt(text: str, file: str) -> etree.XSLT:
@@ -144,7 +155,12 @@ def _walk(
                     yield path, Lineage((), child.value_text, f"{file}:{child.line}")
                 else:
                     tail = child.value_text if child.value_kind in ("from", "xpath") else ""
-                    yield path, Lineage(child_levels, tail, f"{file}:{child.line}")
+                    yield path, Lineage(
+                        child_levels,
+                        tail,
+                        f"{file}:{child.line}",
+                        computed=child.value_kind == "xpath",
+                    )
             yield from _walk(child, child_levels, path, file)
 
 

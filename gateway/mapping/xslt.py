@@ -71,6 +71,11 @@ class _Context:
             parts.append(_avt(tail))
         return "/".join(parts)
 
+    def computed_source(self, expression: str) -> str:
+        """An attribute value template naming a value an ``xpath:`` rule computes here."""
+        levels = self.source_path("")
+        return f"{_avt(expression)} in {levels}" if levels else _avt(expression)
+
     def out_path(self, name: str | None = None) -> str:
         segments = [*self.out_segments, _avt(name)] if name else list(self.out_segments)
         return "/".join(segments)
@@ -420,7 +425,11 @@ class StylesheetWriter:
             )
             return Prepared(f"${variable}", variable, [], missing)
         source_text = (
-            _avt(node.value_text) if kind == "message" else context.source_path(node.value_text)
+            _avt(node.value_text)
+            if kind == "message"
+            else context.computed_source(node.value_text)
+            if kind == "xpath"
+            else context.source_path(node.value_text)
         )
         steps = list(node.steps)
         first = steps[0] if steps and steps[0].takes_nodes else None
@@ -547,8 +556,10 @@ class StylesheetWriter:
 
     def trace_attributes(self, node: Node, context: _Context) -> None:
         rule = f"{self.file}:{node.line}"
-        if node.value_kind in ("from", "xpath"):
+        if node.value_kind == "from":
             source = context.source_path(node.value_text)
+        elif node.value_kind == "xpath":
+            source = context.computed_source(node.value_text)
         elif node.value_kind == "message":
             source = _avt(node.value_text)
         elif node.value_kind == "position":
