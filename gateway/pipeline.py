@@ -36,7 +36,7 @@ from gateway.formats.chunks import (
     whole_document,
 )
 from gateway.formats.json_schema import element_at, is_json_schema, json_schema_errors
-from gateway.formats.json_tree import parse_json
+from gateway.formats.json_tree import json_source, parse_json
 from gateway.formats.xml import DEFAULT_MAX_BYTES, parse_xml
 from gateway.mapping.catalog import CompiledMapping, MappingCatalog
 from gateway.mapping.markers import (
@@ -58,6 +58,8 @@ SMALL_MESSAGE_BYTES = 64 * 1024
 _C = f"{{{CANONICAL_NS}}}"
 _DECLARATION = f"{_C}Declaration"
 SKIP_ATTRIBUTE = f"{{{PROBLEM_NS}}}skip"
+_SOURCE = f"{{{PROBLEM_NS}}}src"
+_WITH_SOURCE = etree.XPath("descendant-or-self::*[@p:src]", namespaces={"p": PROBLEM_NS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,8 @@ class CanonicalDeclaration:
     element: etree._Element
     problems: tuple[Problem, ...]
     lineage: tuple[LineageRow, ...] = ()
+    json_sources: JsonSources | None = None
+    """From a JSON feed: where its parts were read, as exact JSON paths."""
 
     @property
     def canonical(self) -> bytes:
@@ -398,9 +402,16 @@ class Pipeline:
                 for problem in structural.get(position - source.offset - 1, [])
             )
             lineage = tuple(lift_lineage(element)) if trace else ()
+            sources = _json_sources(element) if mapping.spec.input_format == "json" else None
             chunk.declarations.append(
                 CanonicalDeclaration(
-                    position - 1, declaration_id, consignment, element, tuple(problems), lineage
+                    position - 1,
+                    declaration_id,
+                    consignment,
+                    element,
+                    tuple(problems),
+                    lineage,
+                    sources,
                 )
             )
         if structural.get(-1):
@@ -499,9 +510,7 @@ class Pipeline:
         for index, problems in enumerate(results):
             if problems:
                 declaration = chunk.declarations[index]
-                filled = [
-                    _with_source(problem, mapping, declaration.index + 1) for problem in problems
-                ]
+                filled = [_with_source(problem, mapping, declaration) for problem in problems]
                 chunk.declarations[index] = _add_problems(declaration, filled)
 
     # -- rendering -----------------------------------------------------------------------------
@@ -657,7 +666,7 @@ class Pipeline:
                 if all(_generic(path) in missing for path in group):
                     found.setdefault(index, []).extend(
                         _destination_problem(
-                            problem, spec.name, feed, declaration.index + 1, alternatives=group[1:]
+                            problem, spec.name, feed, declaration, alternatives=group[1:]
                         )
                         for problem in problems
                         if _generic(problem.canonical_path or "") == _generic(group[0])
@@ -756,12 +765,107 @@ def _with_item(problem: Problem, item: str) -> Problem:
     return replace(problem, item=item)
 
 
-def _with_source(problem: Problem, mapping: CompiledMapping, position: int) -> Problem:
+def _with_source(
+    problem: Problem, mapping: CompiledMapping, declaration: CanonicalDeclaration
+) -> Problem:
     from dataclasses import replace
 
     if problem.source_path or not problem.canonical_path:
         return problem
-    return replace(problem, source_path=mapping.source_path(problem.canonical_path, position))
+    return replace(problem, source_path=_source_path(mapping, problem.canonical_path, declaration))
+
+
+def _source_path(
+    mapping: CompiledMapping | None, canonical_path: str, declaration: CanonicalDeclaration
+) -> str | None:
+    """Where in the feed message a canonical path of a declaration was read from."""
+    if mapping is None or not canonical_path:
+        return None
+    sources = declaration.json_sources
+    if sources is None:
+        return mapping.source_path(canonical_path, declaration.index + 1)
+    lineage = mapping.lineage_of(canonical_path)
+    # a header value (a lineage without levels) is read from the top of the message
+    base = (
+        "$" if lineage is not None and not lineage.levels else sources.path(canonical_path, mapping)
+    )
+    if lineage is None:
+        return base
+    return json_source(base, lineage.tail, computed=lineage.computed)
+
+
+def _json_sources(declaration: etree._Element) -> JsonSources:
+    """The array index of the entry each part of a declaration from a JSON feed was read at.
+
+    The stylesheet marks the declaration and each repeated group with the index in its JSON
+    array of the entry it was read from (``p:src``, removed here, before validation); the
+    JSON paths are worked out from them only when a problem asks (``JsonSources.path``).
+    """
+    marked = []
+    for element in cast("list[etree._Element]", _WITH_SOURCE(declaration)):  # outer first
+        marked.append((element, element.get(_SOURCE) or ""))
+        del element.attrib[_SOURCE]
+    return JsonSources(declaration, tuple(marked))
+
+
+class JsonSources:
+    """Where the parts of one declaration from a JSON feed were read: exact JSON paths."""
+
+    def __init__(
+        self, declaration: etree._Element, marked: tuple[tuple[etree._Element, str], ...]
+    ) -> None:
+        self._declaration = declaration
+        self._marked = marked  # holding the elements keeps their proxies (and ids) alive
+        self._paths: dict[str, str] | None = None
+
+    def path(self, canonical_path: str, mapping: CompiledMapping) -> str:
+        """The JSON path of the innermost marked part holding ``canonical_path``."""
+        paths = self._paths if self._paths is not None else self._work_out(mapping)
+        steps = [step if "[" in step else f"{step}[1]" for step in canonical_path.split("/")]
+        for cut in range(len(steps), -1, -1):
+            found = paths.get("/".join(steps[:cut]))
+            if found is not None:
+                return found
+        return "$"
+
+    def _work_out(self, mapping: CompiledMapping) -> dict[str, str]:
+        """Each part's path: its enclosing part's path, the for_each that reached the entry,
+        and the entry's index (a filtered for_each's n-th match is not its n-th entry)."""
+        paths: dict[str, str] = {}
+        for element, index in self._marked:
+            steps: list[str] = []
+            current: etree._Element | None = element
+            while current is not None and current is not self._declaration:
+                before = sum(1 for _ in current.itersiblings(current.tag, preceding=True))
+                steps.append(f"{etree.QName(current).localname}[{before + 1}]")
+                current = current.getparent()
+            steps.reverse()
+            base = "$"
+            for cut in range(len(steps) - 1, -1, -1) if steps else ():
+                enclosing = paths.get("/".join(steps[:cut]))
+                if enclosing is not None:
+                    base = enclosing
+                    break
+            key = "/".join(steps)
+            reached = mapping.group_sources.get(_generic(key), "")
+            paths[key] = json_source(base, _at_index(reached, index))
+        self._paths = paths
+        return paths
+
+
+def _at_index(for_each: str, index: str) -> str:
+    """A for_each's text with its last array selection (``[*]``, ``[?(...)]``) as ``[index]``."""
+    if not for_each.endswith("]"):
+        return for_each
+    depth = 0
+    for position in range(len(for_each) - 1, -1, -1):
+        if for_each[position] == "]":
+            depth += 1
+        elif for_each[position] == "[":
+            depth -= 1
+            if depth == 0:
+                return for_each[:position] + (f"[{index}]" if index else "")
+    return for_each
 
 
 def _requirement_problem(
@@ -780,9 +884,7 @@ def _requirement_problem(
         canonical_path=marker.get("path"),
         rule=marker.get("rule"),
     )
-    return _destination_problem(
-        problem, target, feed, declaration.index + 1, alternatives=alternatives[1:]
-    )
+    return _destination_problem(problem, target, feed, declaration, alternatives=alternatives[1:])
 
 
 def _generic(path: str) -> str:
@@ -794,14 +896,14 @@ def _destination_problem(
     problem: Problem,
     target: str,
     feed: CompiledMapping | None,
-    position: int,
+    declaration: CanonicalDeclaration,
     *,
     alternatives: Sequence[str] = (),
 ) -> Problem:
     from dataclasses import replace
 
     path = problem.canonical_path or ""
-    source = feed.source_path(path, position) if feed is not None and path else None
+    source = _source_path(feed, path, declaration)
     where = f" (read from {source})" if source else ""
     either = "".join(f" or {alternative}" for alternative in alternatives)
     message = (

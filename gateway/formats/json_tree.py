@@ -4,7 +4,9 @@ The shape: an object becomes an element whose children are its members, each nam
 its key; an array member repeats its key's element once per entry (``"items": [a, b]`` gives
 two ``items`` elements); scalars become text, kept exactly as written in the JSON (numbers are
 not turned into floats). A key that is not a valid XML name becomes ``<_ key="...">``. The
-document element is ``json``; entries of a top-level array are ``item`` elements.
+document element is ``json``; entries of a top-level array are ``item`` elements. An array
+entry carries its index in the JSON array (``gwj:index``, or ``gwj:entry`` for an ``item``
+with no key of its own), so a problem can name the exact JSON path of what it is about.
 
 Mapping files address this tree with JSON-style paths (``shipper.name``, ``items[*]``), which
 ``gateway.mapping.paths`` turns into XPath.
@@ -24,6 +26,12 @@ from gateway.formats.xml import DEFAULT_MAX_BYTES, MAX_DEPTH, check_size, input_
 JSON_ROOT = "json"
 ARRAY_ENTRY = "item"
 ODD_KEY = "_"
+TREE_NS = "urn:customs-gateway:json-tree"
+INDEX_ATTR = f"{{{TREE_NS}}}index"
+"""On an entry of an array: its 0-based index in the JSON array (nulls count, as in JSON)."""
+ENTRY_ATTR = f"{{{TREE_NS}}}entry"
+"""On an anonymous array entry (an ``item`` of a top-level array or of an array in an array):
+its index; such an entry has no key of its own."""
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
@@ -38,22 +46,40 @@ def element_name(key: str) -> tuple[str, str | None]:
     return ODD_KEY, key
 
 
-def _append(parent: etree._Element, key: str, value: Any, depth: int, source_name: str) -> None:
+def _append(
+    parent: etree._Element,
+    key: str,
+    value: Any,
+    depth: int,
+    source_name: str,
+    index: tuple[str, int] | None = None,
+) -> None:
+    """Add ``value`` under ``parent`` as ``key``; ``index``: (attribute, n) for an array entry."""
     if depth > MAX_DEPTH:
         message = f"{source_name} nests JSON more than {MAX_DEPTH} levels deep."
         raise InputError(message, [input_problem(source_name, message, code="json.too-deep")])
     if isinstance(value, list):
-        for entry in value:
+        for number, entry in enumerate(value):
             if isinstance(entry, list):
                 holder = _new_child(parent, key)
-                for inner in entry:
-                    _append(holder, ARRAY_ENTRY, inner, depth + 1, source_name)
+                holder.set(INDEX_ATTR, str(number))
+                for inner_number, inner in enumerate(entry):
+                    _append(
+                        holder,
+                        ARRAY_ENTRY,
+                        inner,
+                        depth + 1,
+                        source_name,
+                        (ENTRY_ATTR, inner_number),
+                    )
             else:
-                _append(parent, key, entry, depth + 1, source_name)
+                _append(parent, key, entry, depth + 1, source_name, (INDEX_ATTR, number))
         return
     if value is None:
         return
     child = _new_child(parent, key)
+    if index is not None:
+        child.set(index[0], str(index[1]))
     _fill(child, value, depth, source_name)
 
 
@@ -76,8 +102,8 @@ def _fill(element: etree._Element, value: Any, depth: int, source_name: str) -> 
             seen.add(key)
             _append(element, key, member, depth + 1, source_name)
     elif isinstance(value, list):
-        for entry in value:
-            _append(element, ARRAY_ENTRY, entry, depth + 1, source_name)
+        for number, entry in enumerate(value):
+            _append(element, ARRAY_ENTRY, entry, depth + 1, source_name, (ENTRY_ATTR, number))
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif isinstance(value, str):
@@ -137,10 +163,10 @@ def parse_json(
         raise InputError(
             message, [input_problem(source_name, message, code="json.too-deep")]
         ) from exc
-    root = etree.Element(JSON_ROOT)
+    root = etree.Element(JSON_ROOT, nsmap={"gwj": TREE_NS})
     if isinstance(value, list):
-        for entry in value:
-            _append(root, ARRAY_ENTRY, entry, 1, source_name)
+        for number, entry in enumerate(value):
+            _append(root, ARRAY_ENTRY, entry, 1, source_name, (ENTRY_ATTR, number))
     else:
         _fill(root, value, 0, source_name)
     return root
@@ -148,3 +174,31 @@ def parse_json(
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+_SEGMENT = re.compile(r'(?:\.[^.\[]+|\["(?:[^"\\]|\\.)*"\]|(?=\[))(?:\[\d+\])*')
+"""One step of a JSON path as the tree writes it: ``.name`` or ``["odd key"]`` with the indices
+that follow it, or indices alone (an entry of a top-level array)."""
+
+
+def json_source(base: str, tail: str, *, computed: bool = False) -> str:
+    """The JSON path of ``tail`` (a mapping's source path) read from the node at ``base``.
+
+    ``base`` is an exact JSON path (``$.shipping.trackingNumbers[0]``); each leading ``^``
+    of ``tail`` climbs one step (``^.^.lines[*]`` from there is ``$.lines[*]``). A computed
+    tail (an ``xpath:`` rule) is named as an expression at ``base``.
+    """
+    if not tail:
+        return base
+    if computed:
+        return f"{tail} in {base}"
+    steps = [step for step in _SEGMENT.findall(base[1:]) if step]
+    rest = tail
+    while rest.startswith("^"):
+        rest = rest[1:].removeprefix(".")
+        if steps:
+            steps.pop()
+    path = "$" + "".join(steps)
+    if not rest:
+        return path
+    return path + ("" if rest.startswith("[") else ".") + rest

@@ -31,6 +31,8 @@ class SourceStep:
 
     text: str
     group: str | None
+    path: str = ""
+    """The output path (no positions) of the group it fills; "" for the declaration."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class CompiledMapping:
     transform: etree.XSLT
     lineage: dict[str, Lineage]
     read_paths: frozenset[str]
+    group_sources: dict[str, str] = field(default_factory=dict)
+    """The for_each text of each repeated output group, by its output path ("": the items)."""
     _trace: etree.XSLT | None = field(default=None, repr=False)
     _order: ChildOrder | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -75,9 +79,7 @@ class CompiledMapping:
     def source_path(self, output_path: str, position: int) -> str | None:
         """The source path (with positions) of a canonical path such as
         ``GoodsShipment/GovernmentAgencyGoodsItem[2]/Commodity/Description``."""
-        found = self.lineage.get(self._entry_key(output_path)) or self.lineage.get(
-            _INDEX.sub("", output_path)
-        )
+        found = self.lineage_of(output_path)
         if found is None:
             return None
         indices = dict(re.findall(r"([^/\[]+)\[(\d+)\]", output_path))
@@ -86,6 +88,12 @@ class CompiledMapping:
             index = str(position) if number == 0 else indices.get(level.group or "", "1")
             parts.append(f"{level.text}[{index}]")
         return source_text("/".join(parts), found.tail, computed=found.computed)
+
+    def lineage_of(self, output_path: str) -> Lineage | None:
+        """The lineage of an output path (positions allowed), or None for a path no rule writes."""
+        return self.lineage.get(self._entry_key(output_path)) or self.lineage.get(
+            _INDEX.sub("", output_path)
+        )
 
     def _entry_key(self, output_path: str) -> str:
         """The lineage key of a path that keeps the index of list entries (a template key given
@@ -144,7 +152,12 @@ def _walk(
     for child in node.children:
         child_levels = levels
         if child.for_each is not None:
-            child_levels = (*levels, SourceStep(child.for_each_text, child.name))
+            child_levels = (
+                *levels,
+                SourceStep(
+                    child.for_each_text, child.name, f"{out}/{child.name}" if out else child.name
+                ),
+            )
         paths = [f"{out}/{child.name}" if out else child.name]
         if counts.get(child.name, 0) > 1:
             seen[child.name] = seen.get(child.name, 0) + 1
@@ -155,11 +168,14 @@ def _walk(
                     yield path, Lineage((), child.value_text, f"{file}:{child.line}")
                 else:
                     tail = child.value_text if child.value_kind in ("from", "xpath") else ""
-                    yield path, Lineage(
-                        child_levels,
-                        tail,
-                        f"{file}:{child.line}",
-                        computed=child.value_kind == "xpath",
+                    yield (
+                        path,
+                        Lineage(
+                            child_levels,
+                            tail,
+                            f"{file}:{child.line}",
+                            computed=child.value_kind == "xpath",
+                        ),
                     )
             yield from _walk(child, child_levels, path, file)
 
@@ -213,7 +229,10 @@ def compile_spec(spec: MappingSpec, order: ChildOrder | None = None) -> Compiled
     )
     file = Path(spec.file).name
     lineage = dict(_walk(spec.template, lineage_levels, "", file))
-    return CompiledMapping(spec, text, transform, lineage, _read_paths(spec), _order=order)
+    groups = {step.path: step.text for entry in lineage.values() for step in entry.levels}
+    return CompiledMapping(
+        spec, text, transform, lineage, _read_paths(spec), group_sources=groups, _order=order
+    )
 
 
 def canonical_order() -> ChildOrder | None:

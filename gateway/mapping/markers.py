@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from gateway.canonical import PROBLEM_NS
+from gateway.formats.json_tree import json_source
 from gateway.problems import Problem, Severity
 
 _P = f"{{{PROBLEM_NS}}}"
@@ -64,6 +65,11 @@ def problem_from_marker(marker: etree._Element, *, item: str, outbound: bool) ->
     code = marker.get("code", "mapping.problem")
     path = marker.get("path", "")
     source = marker.get("source") or ""
+    json_base = marker.get("jsrc")
+    if json_base:  # a JSON feed: the exact JSON path instead of the mapping's path
+        source = json_source(
+            json_base, marker.get("jtail") or "", computed=marker.get("jcomputed") == "1"
+        )
     value = marker.get("value")
     expected = marker.get("expected") or "valid"
     template = _MESSAGES.get(code, "The value '{value}' at {source} is not {expected}.")

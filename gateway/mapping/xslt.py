@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from gateway.canonical import CANONICAL_NS, PROBLEM_NS
+from gateway.formats.json_tree import TREE_NS
 from gateway.mapping.functions import FN, FUNCTIONS_NS, xpath_literal
 from gateway.mapping.references import variable_name
 from gateway.mapping.spec import CANONICAL_PREFIX, MappingSpec, Node
@@ -89,6 +90,9 @@ class StylesheetWriter:
         self.order = order
         self.trace = trace
         self.counter = 0
+        self.json_paths = spec.kind == "feed" and spec.input_format == "json"
+        """JSON feeds name the exact JSON path of a problem's source (``gwj:`` index attributes
+        of the JSON tree, read by the ``gw-json-path`` template)."""
         self.hoisted: dict[int, Prepared] = {}
         """Leaf values computed ahead of their group's presence test, by ``id`` of the node."""
         self.out: list[str] = []
@@ -108,6 +112,8 @@ class StylesheetWriter:
         namespaces = {FN: FUNCTIONS_NS, P: PROBLEM_NS}
         if spec.kind == "feed":
             namespaces.update(spec.namespaces)
+            if self.json_paths:
+                namespaces[JSON_TREE_PREFIX] = TREE_NS
             default_ns = CANONICAL_NS
         else:
             namespaces[CANONICAL_PREFIX] = CANONICAL_NS
@@ -145,7 +151,10 @@ class StylesheetWriter:
             self.feed_body()
         else:
             self.destination_body()
-        self.emit("</xsl:template></xsl:stylesheet>")
+        self.emit("</xsl:template>")
+        if self.json_paths:
+            self.emit(_JSON_PATH_TEMPLATE)
+        self.emit("</xsl:stylesheet>")
         return "".join(self.out)
 
     def feed_body(self) -> None:
@@ -162,6 +171,7 @@ class StylesheetWriter:
             f'<xsl:attribute name="p:id"><xsl:value-of select={quoteattr(_norm(spec.declaration_id or "."))}/></xsl:attribute>'
         )
         self.emit('<xsl:attribute name="p:pos"><xsl:value-of select="$p0"/></xsl:attribute>')
+        self.source_attribute()
         if spec.consignment_id:
             self.emit(
                 f'<xsl:attribute name="p:consignment"><xsl:value-of select={quoteattr(_norm(spec.consignment_id))}/></xsl:attribute>'
@@ -312,6 +322,7 @@ class StylesheetWriter:
                 context.out_path(node.name),
                 context.source_path(node.for_each_text),
                 "",
+                tail=node.for_each_text,
             )
         self.emit(f"<xsl:for-each select={quoteattr(node.for_each or '')}>")
         self.emit(f'<xsl:variable name="{position}" select="position()"/>')
@@ -347,6 +358,8 @@ class StylesheetWriter:
         attributes = [child for child in node.children if child.is_attribute]
         prepared = [self.prepare_value(attribute, context) for attribute in attributes]
         self.emit(f"<{node.name}>")
+        if repeated:
+            self.source_attribute()
         for attribute, value in zip(attributes, prepared, strict=True):
             self.attribute(attribute, value)
         self.children(node, context)
@@ -431,6 +444,7 @@ class StylesheetWriter:
             if kind == "xpath"
             else context.source_path(node.value_text)
         )
+        tail = None if kind == "message" else node.value_text  # a header value: not here
         steps = list(node.steps)
         first = steps[0] if steps and steps[0].takes_nodes else None
         if first is not None:
@@ -466,13 +480,28 @@ class StylesheetWriter:
                 following = self.variable(f"substring(${raw}, 1, 999 * (${raw} != 'NaN'))")
             if step.fails:
                 marker = self.marker(
-                    step.fails, node, out_path, source_text, f"${previous}", expected=step.describe
+                    step.fails,
+                    node,
+                    out_path,
+                    source_text,
+                    f"${previous}",
+                    expected=step.describe,
+                    tail=tail,
+                    computed=kind == "xpath",
                 )
                 failures.append((f"${previous} != '' and ${following} = ''", marker))
             previous = following
         missing = None
         if node.required and node.default is None:
-            missing = self.marker("required.missing", node, out_path, source_text, "")
+            missing = self.marker(
+                "required.missing",
+                node,
+                out_path,
+                source_text,
+                "",
+                tail=tail,
+                computed=kind == "xpath",
+            )
         if node.default is not None:
             default = xpath_literal(node.default)
             previous = self.variable(
@@ -576,9 +605,23 @@ class StylesheetWriter:
     # -- problems ----------------------------------------------------------------------------
 
     def marker(
-        self, code: str, node: Node, out_path: str, source: str, value: str, *, expected: str = ""
+        self,
+        code: str,
+        node: Node,
+        out_path: str,
+        source: str,
+        value: str,
+        *,
+        expected: str = "",
+        tail: str | None = None,
+        computed: bool = False,
     ) -> str:
-        """The problem marker element for a rule (paths are attribute value templates)."""
+        """The problem marker element for a rule (paths are attribute value templates).
+
+        In a JSON feed, a marker whose source is ``tail`` below the node at hand also carries
+        that node's JSON path (``jsrc``, worked out only when the marker is written) and the
+        tail, for the pipeline to name the exact JSON path.
+        """
         attributes = (
             f' code="{code}" rule={quoteattr(f"{self.file}:{node.line}")}'
             f" path={quoteattr(out_path)}"
@@ -592,7 +635,20 @@ class StylesheetWriter:
             if value
             else ""
         )
+        if self.json_paths and tail is not None:
+            attributes += f" jtail={quoteattr(_avt(tail))}" + (' jcomputed="1"' if computed else "")
+            value_part += '<xsl:attribute name="jsrc"><xsl:call-template name="gw-json-path"/></xsl:attribute>'
         return f"<p:Problem{attributes}>{value_part}</p:Problem>"
+
+    def source_attribute(self) -> None:
+        """In a JSON feed: the index in its JSON array of the item or group entry at hand, as
+        ``p:src`` on the canonical element it becomes; the pipeline works the exact JSON path
+        out from it and the for_each (for problems found later by the checks)."""
+        if self.json_paths:
+            self.emit(
+                '<xsl:attribute name="p:src">'
+                '<xsl:value-of select="@gwj:index | @gwj:entry"/></xsl:attribute>'
+            )
 
     def problem_if(
         self,
@@ -604,10 +660,27 @@ class StylesheetWriter:
         value: str,
         *,
         expected: str = "",
+        tail: str | None = None,
     ) -> None:
         """Emit a problem marker, guarded by ``test``; paths are attribute value templates."""
-        marker = self.marker(code, node, out_path, source, value, expected=expected)
+        marker = self.marker(code, node, out_path, source, value, expected=expected, tail=tail)
         self.emit(f"<xsl:if test={quoteattr(test)}>{marker}</xsl:if>")
+
+
+JSON_TREE_PREFIX = "gwj"
+_JSON_PATH_TEMPLATE = (
+    '<xsl:template name="gw-json-path"><xsl:text>$</xsl:text>'
+    '<xsl:for-each select="ancestor-or-self::*[parent::*]"><xsl:choose>'
+    '<xsl:when test="@gwj:entry"/>'
+    '<xsl:when test="self::_ and @key"><xsl:text>["</xsl:text>'
+    '<xsl:value-of select="@key"/><xsl:text>"]</xsl:text></xsl:when>'
+    '<xsl:otherwise><xsl:text>.</xsl:text><xsl:value-of select="local-name()"/></xsl:otherwise>'
+    "</xsl:choose>"
+    '<xsl:if test="@gwj:index | @gwj:entry"><xsl:text>[</xsl:text>'
+    '<xsl:value-of select="@gwj:index | @gwj:entry"/><xsl:text>]</xsl:text></xsl:if>'
+    "</xsl:for-each></xsl:template>"
+)
+"""The JSON path (``$.lines[3]``) of the node at hand in a JSON tree (``formats.json_tree``)."""
 
 
 def _canonical(path: str) -> str:

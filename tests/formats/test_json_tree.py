@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from gateway.errors import InputError
-from gateway.formats.json_tree import parse_json
+from gateway.formats.json_tree import ENTRY_ATTR, INDEX_ATTR, json_source, parse_json
 from gateway.formats.xml import MAX_DEPTH
 
 
@@ -20,7 +20,24 @@ def tree(data: str | bytes) -> etree._Element:
 
 
 def shape(data: str) -> str:
-    return etree.tostring(tree(data), encoding="unicode")
+    """The tree as XML, without the array index bookkeeping (tested on its own below)."""
+    root = tree(data)
+    for element in root.iter():
+        for name in (INDEX_ATTR, ENTRY_ATTR):
+            element.attrib.pop(name, None)
+    etree.cleanup_namespaces(root)
+    return etree.tostring(root, encoding="unicode")
+
+
+def test_array_entries_carry_their_json_index_nulls_counted() -> None:
+    root = tree('{"a": [null, {"b": 1}, [2, 3]], "c": {"d": [5]}, "e": {"f": 1}}')
+    entries = root.findall("a")
+    assert [entry.get(INDEX_ATTR) for entry in entries] == ["1", "2"]
+    assert [item.get(ENTRY_ATTR) for item in entries[1]] == ["0", "1"]
+    assert root.find("c/d").get(INDEX_ATTR) == "0"  # type: ignore[union-attr]
+    assert root.find("e").get(INDEX_ATTR) is None  # type: ignore[union-attr]
+    top = tree('[{"x": 1}, 2]')
+    assert [item.get(ENTRY_ATTR) for item in top] == ["0", "1"]
 
 
 def refused(data: str | bytes) -> InputError:
@@ -137,3 +154,21 @@ def test_any_json_document_becomes_a_tree_or_an_input_error(value: Any) -> None:
     except InputError:
         return
     etree.tostring(root)  # the tree is serialisable XML
+
+
+@pytest.mark.parametrize(
+    ("base", "tail", "computed", "expected"),
+    [
+        ("$.lines[3]", "description", False, "$.lines[3].description"),
+        ("$.shipping.trackingNumbers[0]", "^.^.lines[*]", False, "$.lines[*]"),
+        ("$.shipments[1]", "items[*]", False, "$.shipments[1].items[*]"),
+        ('$[2].a["odd key"][1]', "^.b", False, "$[2].a.b"),
+        ("$[2]", "^", False, "$"),
+        ("$.x[1]", "", False, "$.x[1]"),
+        ("$.x[1]", "sum(a)", True, "sum(a) in $.x[1]"),
+    ],
+)
+def test_a_mapping_source_is_named_from_the_json_path_it_was_read_at(
+    base: str, tail: str, computed: bool, expected: str
+) -> None:
+    assert json_source(base, tail, computed=computed) == expected

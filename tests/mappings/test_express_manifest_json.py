@@ -126,7 +126,8 @@ def test_the_flight_and_both_waybills_are_kept(pipeline: Pipeline) -> None:
 
 def test_problem_shipments_are_refused_with_codes_and_source_paths(pipeline: Pipeline) -> None:
     """Shipment 1 passes; 2 has a wrong AWB check digit, 3 a vague description, 4 no HS
-    code, 5 a net weight above the gross weight: each refused on its own."""
+    code, 5 a net weight above the gross weight: each refused on its own, its source named by
+    its JSON path (0-based, as in JSON Schema errors)."""
     manifest = load("manifest-with-problems.json")
     result = read(pipeline, manifest)
     found = {
@@ -136,10 +137,10 @@ def test_problem_shipments_are_refused_with_codes_and_source_paths(pipeline: Pip
     ids = [s["waybillNumber"] for s in manifest["shipments"]]
     assert found == {
         ids[0]: [],
-        ids[1]: [("awb.check-digit", "shipments[*][2]/waybillNumber")],
-        ids[2]: [("description.vague", "shipments[*][3]/items[*][1]/description")],
-        ids[3]: [("required.missing", "shipments[*][4]/items[*][1]/hsCode")],
-        ids[4]: [("mass.net-above-gross", "shipments[*][5]/items[*][2]/netWeight.value")],
+        ids[1]: [("awb.check-digit", "$.shipments[1].waybillNumber")],
+        ids[2]: [("description.vague", "$.shipments[2].items[0].description")],
+        ids[3]: [("required.missing", "$.shipments[3].items[0].hsCode")],
+        ids[4]: [("mass.net-above-gross", "$.shipments[4].items[1].netWeight.value")],
     }
     missing = next(p for p in result.declarations[3].problems if p.is_error)
     assert (
