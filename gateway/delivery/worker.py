@@ -111,6 +111,8 @@ class EndpointWorker:
         self.outbox: Outbox = outbox or DeliveryOutbox(store, name)
         self._build_request = build_request or self._delivery_request
         self.kind = kind
+        self._owner = {"endpoint" if kind == "delivery" else "partner": name}
+        """How log lines name whom this worker sends to (a partner for webhooks)."""
         self.label = label or name
         self.transport = transport
         self.policy = policy
@@ -180,7 +182,7 @@ class EndpointWorker:
             try:
                 claimed = await self._claim()
             except GatewayError as exc:
-                log.error(f"{self.kind}.claim_failed", endpoint=self.name, error=str(exc))
+                log.error(f"{self.kind}.claim_failed", **self._owner, error=str(exc))
                 await self._pause(self._idle_poll)
                 continue
             for delivery in claimed:
@@ -283,14 +285,14 @@ class EndpointWorker:
         except GatewayError as exc:
             log.error(
                 f"{self.kind}.record_failed",
-                endpoint=self.name,
+                **self._owner,
                 delivery=delivery.delivery_id,
                 error=str(exc),
             )
             return
         log.info(
             f"{self.kind}.attempt",
-            endpoint=self.name,
+            **self._owner,
             item_id=delivery.item_id,
             delivery=delivery.delivery_id,
             attempt=delivery.attempt,
@@ -308,7 +310,7 @@ class EndpointWorker:
             try:
                 await self._on_receipt(self.name, delivery, response)
             except GatewayError as exc:
-                log.warning(f"{self.kind}.receipt_unreadable", endpoint=self.name, error=str(exc))
+                log.warning(f"{self.kind}.receipt_unreadable", **self._owner, error=str(exc))
 
     def _failed(
         self,

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import structlog.testing
+
 from gateway.delivery.breaker import CircuitBreaker
 from gateway.delivery.retry import RetryPolicy
 from gateway.delivery.transport import AiohttpTransport
@@ -79,8 +81,11 @@ async def test_signed_event_reaches_a_verifying_receiver(
     await submitted_items(store, "post-a", ["RR1"])
     await apply_outcomes(store, [outcome("RR1", "released")])
     metrics = Metrics()
-    async with running(store, receiver.url, metrics=metrics):
-        item = await _settled(store, "RR1", "sent")
+    with structlog.testing.capture_logs() as logs:
+        async with running(store, receiver.url, metrics=metrics):
+            item = await _settled(store, "RR1", "sent")
+    attempts = [line for line in logs if line["event"] == "webhook.attempt"]
+    assert [(line.get("partner"), "endpoint" in line) for line in attempts] == [("post-a", False)]
     assert receiver.refusals == []
     [event] = receiver.events
     assert event["id"] == item.webhooks[0].event_id
