@@ -148,6 +148,8 @@ class PartnerConfig(_Section):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_concurrency: int = Field(default=4, ge=1, le=256)
     """Webhook events in flight at once (events of one item always go one after another)."""
+    webhook_breaker: BreakerConfig = BreakerConfig()
+    """When to stop sending to a webhook that keeps failing, and when to try it again."""
 
     @field_validator("token_sha256")
     @classmethod

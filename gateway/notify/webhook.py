@@ -81,6 +81,8 @@ def webhook_partners(partners: Mapping[str, PartnerConfig]) -> dict[str, Webhook
             ),
             partner.webhook_timeout_seconds,
             partner.webhook_concurrency,
+            partner.webhook_breaker.failure_threshold,
+            partner.webhook_breaker.reset_seconds,
         )
     return found
 

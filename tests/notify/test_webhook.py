@@ -110,6 +110,7 @@ def test_webhook_settings_per_partner_with_defaults() -> None:
         "webhook_secret": "s3cret",
         "webhook_retry": {"base_delay_seconds": 0.1, "max_attempts": 3},
         "webhook_concurrency": 2,
+        "webhook_breaker": {"failure_threshold": 3},
     }))
     pull_only = config_from_dict({"partners": {"post-b": {"token": "t"}}})
     partners = webhook_partners({**config.partners, **pull_only.partners})
@@ -117,8 +118,10 @@ def test_webhook_settings_per_partner_with_defaults() -> None:
     partner = partners["post-a"]
     assert partner.secret == b"s3cret" and partner.concurrency == 2
     assert partner.retry == RetryPolicy(0.1, 300.0, 3, 24 * 3600.0), "unset keys keep defaults"
+    assert (partner.breaker_threshold, partner.breaker_reset_seconds) == (3, 10.0)
     default = config_from_dict(_config({"webhook_url": "http://h/x", "webhook_secret": "k"}))
     assert webhook_partners(default.partners)["post-a"].retry == RetryPolicy(1.0, 300.0, 20)
+    assert webhook_partners(default.partners)["post-a"].breaker_threshold == 5
 
 
 @pytest.mark.parametrize(
@@ -131,6 +134,8 @@ def test_webhook_settings_per_partner_with_defaults() -> None:
           "webhook_retry": {"max_attempts": 0}}, "partners.post-a.webhook_retry.max_attempts"),
         ({"webhook_url": "http://h/x", "webhook_secret": "k", "webhook_timeout_seconds": 0},
          "partners.post-a.webhook_timeout_seconds"),
+        ({"webhook_url": "http://h/x", "webhook_secret": "k",
+          "webhook_breaker": {"reset_seconds": 0}}, "partners.post-a.webhook_breaker.reset_seconds"),
     ],
 )
 def test_webhook_configuration_is_checked_at_start(partner: dict[str, Any], message: str) -> None:
