@@ -19,7 +19,7 @@ import contextlib
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Protocol
 
 import structlog
@@ -28,11 +28,35 @@ from gateway.delivery.breaker import CircuitBreaker, CircuitState
 from gateway.delivery.retry import FailureKind, RetryPolicy, classify_status, parse_retry_after
 from gateway.delivery.transport import Transport, TransportRequest, TransportResponse
 from gateway.errors import GatewayError, TransientDeliveryError
-from gateway.store.base import AttemptOutcome, AttemptResult, ClaimedDelivery, MessageStore
+from gateway.store.base import (
+    AppliedOutcome,
+    AttemptOutcome,
+    AttemptResult,
+    ClaimedDelivery,
+    MessageStore,
+    ReceiptNotRecorded,
+    ReceiptOutcomes,
+)
 
 log = structlog.get_logger("gateway.delivery")
 
-ReceiptHandler = Callable[[str, ClaimedDelivery, TransportResponse], Awaitable[None]]
+Recorded = list[AppliedOutcome] | ReceiptNotRecorded
+"""What became of a receipt recorded with its attempt (``MessageStore.finish_attempt``)."""
+
+
+class ReceiptReader(Protocol):
+    """Reads the outcomes an endpoint's answer carries, to record with the attempt it answers,
+    and learns what became of them once recorded."""
+
+    async def read(
+        self, endpoint: str, delivery: ClaimedDelivery, response: TransportResponse
+    ) -> ReceiptOutcomes | None: ...
+
+    async def recorded(
+        self, receipt: ReceiptOutcomes, delivery: ClaimedDelivery, recorded: Recorded
+    ) -> None: ...
+
+
 RequestBuilder = Callable[[ClaimedDelivery], TransportRequest]
 """The request for one claimed row (called at each attempt, so it may sign with the time)."""
 
@@ -46,7 +70,9 @@ class Outbox(Protocol):
 
     async def next_due(self) -> float | None: ...
 
-    async def finish(self, result: AttemptResult) -> None: ...
+    async def finish(
+        self, result: AttemptResult, receipt: ReceiptOutcomes | None = None
+    ) -> Recorded: ...
 
 
 class DeliveryOutbox:
@@ -62,8 +88,10 @@ class DeliveryOutbox:
     async def next_due(self) -> float | None:
         return await self.store.next_due(self.endpoint)
 
-    async def finish(self, result: AttemptResult) -> None:
-        await self.store.finish_attempt(result)
+    async def finish(
+        self, result: AttemptResult, receipt: ReceiptOutcomes | None = None
+    ) -> Recorded:
+        return await self.store.finish_attempt(result, receipt)
 
 
 class DeliveryObserver(Protocol):
@@ -97,7 +125,7 @@ class EndpointWorker:
         batch_size: int = 64,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
-        on_receipt: ReceiptHandler | None = None,
+        receipts: ReceiptReader | None = None,
         observer: DeliveryObserver | None = None,
         idle_poll: float = 1.0,
         outbox: Outbox | None = None,
@@ -123,7 +151,7 @@ class EndpointWorker:
         self.lease_seconds = timeout * 2 + 5
         self._clock = clock
         self._rng = rng or random.Random()
-        self._on_receipt = on_receipt
+        self._receipts = receipts
         self._observer = observer
         self._idle_poll = idle_poll
         self._wake = asyncio.Event()
@@ -280,8 +308,12 @@ class EndpointWorker:
             if kind is FailureKind.TRANSIENT:
                 self.breaker.record_failure()
             result = self._failed(delivery, kind, detail, started, finished, status, retry_after)
+        receipt = None
+        if kind is None and response is not None and self._receipts is not None:
+            # the receipt's outcomes go into the same transaction as the attempt
+            receipt = await self._receipts.read(self.name, delivery, response)
         try:
-            await self.outbox.finish(result)
+            recorded = await self.outbox.finish(result, receipt)
         except GatewayError as exc:
             log.error(
                 f"{self.kind}.record_failed",
@@ -306,11 +338,8 @@ class EndpointWorker:
             self._observer.attempt_finished(
                 self.name, result.outcome, finished - started, finished - delivery.first_enqueued_at
             )
-        if result.outcome is AttemptOutcome.DELIVERED and response is not None and self._on_receipt:
-            try:
-                await self._on_receipt(self.name, delivery, response)
-            except GatewayError as exc:
-                log.warning(f"{self.kind}.receipt_unreadable", **self._owner, error=str(exc))
+        if receipt is not None and self._receipts is not None:
+            await self._receipts.recorded(receipt, delivery, recorded)
 
     def _failed(
         self,

@@ -26,7 +26,13 @@ from gateway.delivery.transport import Transport, TransportRequest
 from gateway.delivery.worker import DeliveryObserver, EndpointWorker, RequestBuilder
 from gateway.errors import ConfigurationError
 from gateway.notify.signing import SIGNATURE_HEADER, sign_body
-from gateway.store.base import AttemptResult, ClaimedDelivery, MessageStore
+from gateway.store.base import (
+    AppliedOutcome,
+    AttemptResult,
+    ClaimedDelivery,
+    MessageStore,
+    ReceiptOutcomes,
+)
 
 __all__ = [
     "EVENT_ID_HEADER",
@@ -120,8 +126,13 @@ class WebhookOutbox:
     async def next_due(self) -> float | None:
         return await self.store.next_webhook_due(self.partner)
 
-    async def finish(self, result: AttemptResult) -> None:
+    async def finish(
+        self, result: AttemptResult, receipt: ReceiptOutcomes | None = None
+    ) -> list[AppliedOutcome]:
+        """Record an attempt (a partner's answer carries no customs outcomes: ``receipt`` is
+        not used)."""
         await self.store.finish_webhook(result)
+        return []
 
 
 def webhook_worker(

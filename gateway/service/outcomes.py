@@ -13,19 +13,27 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
 
 from gateway.config import PartnerConfig
 from gateway.delivery.transport import TransportResponse
-from gateway.delivery.worker import EndpointWorker
+from gateway.delivery.worker import EndpointWorker, Recorded
 from gateway.errors import InputError, MappingError
 from gateway.notify import OutcomeEvents
 from gateway.responses import CustomsOutcome, parse_response
 from gateway.service.metrics import Metrics
-from gateway.store.base import AppliedOutcome, ClaimedDelivery, MessageStore, OutcomeRecord
+from gateway.store.base import (
+    AppliedOutcome,
+    ClaimedDelivery,
+    MessageStore,
+    OutcomeRecord,
+    ReceiptNotRecorded,
+    ReceiptOutcomes,
+    WebhookEventFactory,
+)
 
 log = structlog.get_logger("gateway.responses")
 
@@ -67,28 +75,31 @@ class OutcomeHandler:
 
     async def handle(self, endpoint: str, body: bytes) -> list[dict[str, Any]]:
         """Parse a response body and apply every outcome in it; ``InputError`` if unreadable."""
+        outcomes = await self._parse(endpoint, body)
+        return await self.apply(endpoint, outcomes, body)
+
+    async def _parse(self, endpoint: str, body: bytes) -> list[CustomsOutcome]:
         kind = self.response_kinds.get(endpoint, endpoint)
         try:
             # A receipt or notification of a few KB maps in tens of microseconds: less than a
             # trip to a thread costs. Only large documents leave the event loop.
             if len(body) <= INLINE_PARSE_BYTES:
-                outcomes = parse_response(kind, body)
-            else:
-                outcomes = await asyncio.to_thread(parse_response, kind, body)
+                return parse_response(kind, body)
+            return await asyncio.to_thread(parse_response, kind, body)
         except MappingError as exc:
             raise InputError(
                 f"Responses from the endpoint {endpoint} cannot be read: {exc}"
             ) from exc
-        return await self.apply(endpoint, outcomes, body)
 
-    async def on_receipt(
+    async def read(
         self, endpoint: str, delivery: ClaimedDelivery, response: TransportResponse
-    ) -> None:
-        """A synchronous receipt from a delivery: applied like a notification when readable."""
+    ) -> ReceiptOutcomes | None:
+        """A delivery's synchronous receipt, read to be recorded with the attempt it answers
+        (in the same transaction); None when it is empty or cannot be read."""
         if not response.body.strip():
-            return
+            return None
         try:
-            await self.handle(endpoint, response.body)
+            outcomes = await self._parse(endpoint, response.body)
         except InputError as exc:
             log.info(
                 "response.receipt_not_mapped",
@@ -96,10 +107,27 @@ class OutcomeHandler:
                 item_id=delivery.item_id,
                 problems=sorted({problem.code for problem in exc.problems}),
             )
+            return None
+        records, events = self._records(endpoint, outcomes)
+        return ReceiptOutcomes(endpoint, tuple(records), response.body, events)
 
-    async def apply(
-        self, endpoint: str, outcomes: list[CustomsOutcome], body: bytes | None
-    ) -> list[dict[str, Any]]:
+    async def recorded(
+        self, receipt: ReceiptOutcomes, delivery: ClaimedDelivery, recorded: Recorded
+    ) -> None:
+        """After a receipt was recorded with its attempt: wake, count and log as ``apply``."""
+        if isinstance(recorded, ReceiptNotRecorded):
+            log.warning(
+                "response.receipt_not_recorded",
+                endpoint=receipt.endpoint,
+                item_id=delivery.item_id,
+                reason=recorded.reason,
+            )
+            return
+        self._after(receipt.endpoint, receipt.records, receipt.events, recorded)
+
+    def _records(
+        self, endpoint: str, outcomes: list[CustomsOutcome]
+    ) -> tuple[list[OutcomeRecord], OutcomeEvents | None]:
         now = self.clock()
         records = [OutcomeRecord(o.declaration_ref, o.outcome, o.reason, now) for o in outcomes]
         events = (
@@ -107,8 +135,24 @@ class OutcomeHandler:
             if self.webhook_partners
             else None
         )
+        return records, events
+
+    async def apply(
+        self, endpoint: str, outcomes: list[CustomsOutcome], body: bytes | None
+    ) -> list[dict[str, Any]]:
+        records, events = self._records(endpoint, outcomes)
         applied = await self.store.record_outcomes(endpoint, records, body, events)
-        if events is not None:
+        return self._after(endpoint, records, events, applied)
+
+    def _after(
+        self,
+        endpoint: str,
+        outcomes: Sequence[OutcomeRecord],
+        events: WebhookEventFactory | None,
+        applied: list[AppliedOutcome],
+    ) -> list[dict[str, Any]]:
+        """Wake the webhook workers told, count and log each outcome; the API's answer."""
+        if isinstance(events, OutcomeEvents):
             for partner in events.partners_told:
                 worker = self.webhooks.get(partner)
                 if worker is not None:

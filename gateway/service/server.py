@@ -153,7 +153,7 @@ class GatewayServer:
                 concurrency=endpoint.concurrency,
                 batch_size=endpoint.batch_size,
                 clock=self._clock,
-                on_receipt=outcomes.on_receipt,
+                receipts=outcomes,
                 observer=metrics,
             )
             for name, endpoint in self.config.endpoints.items()

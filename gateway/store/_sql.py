@@ -26,6 +26,8 @@ from gateway.store.base import (
     NewItem,
     NewMessage,
     OutcomeRecord,
+    ReceiptNotRecorded,
+    ReceiptOutcomes,
     SavedMessage,
     WebhookEventFactory,
 )
@@ -248,7 +250,27 @@ def claim_sql(
     ]
 
 
-def finish_sql(conn: sqlite3.Connection, result: AttemptResult) -> None:
+def finish_sql(
+    conn: sqlite3.Connection, result: AttemptResult, receipt: ReceiptOutcomes | None = None
+) -> list[AppliedOutcome] | ReceiptNotRecorded:
+    """Record an attempt, then (in a savepoint of its own) the outcomes of its receipt."""
+    _finish_attempt(conn, result)
+    if receipt is None:
+        return []
+    conn.execute("SAVEPOINT receipt")
+    try:
+        applied = outcomes_sql(
+            conn, receipt.endpoint, receipt.records, receipt.body, receipt.events
+        )
+    except Exception as exc:  # the attempt stands; the receipt is reported as not recorded
+        conn.execute("ROLLBACK TO receipt")
+        conn.execute("RELEASE receipt")
+        return ReceiptNotRecorded(str(exc))
+    conn.execute("RELEASE receipt")
+    return applied
+
+
+def _finish_attempt(conn: sqlite3.Connection, result: AttemptResult) -> None:
     row = conn.execute(
         "SELECT item_id, endpoint, attempt, status FROM outbox WHERE delivery_id = ?",
         (result.delivery_id,),

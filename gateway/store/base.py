@@ -205,6 +205,23 @@ class OutcomeRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptOutcomes:
+    """The outcomes an endpoint's receipt carries, to record with the delivery it answers."""
+
+    endpoint: str
+    records: tuple[OutcomeRecord, ...]
+    body: bytes
+    events: WebhookEventFactory | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptNotRecorded:
+    """A receipt whose outcomes could not be recorded (the attempt itself was): why."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class AppliedOutcome:
     """What became of one outcome: which item, and the transition applied or refused."""
 
@@ -400,8 +417,16 @@ class MessageStore(Protocol):
         a process that is gone. A store shared by several instances leaves leases to expire.
         """
 
-    async def finish_attempt(self, result: AttemptResult) -> None:
-        """Record an attempt and the row's new status; move the item on (submitted, dead)."""
+    async def finish_attempt(
+        self, result: AttemptResult, receipt: ReceiptOutcomes | None = None
+    ) -> list[AppliedOutcome] | ReceiptNotRecorded:
+        """Record an attempt and the row's new status; move the item on (submitted, dead).
+
+        With ``receipt`` (a delivery's answer), its outcomes are recorded in the same
+        transaction, as ``record_outcomes`` would: their results are returned ([] without a
+        receipt). Should recording the receipt fail, the attempt is still recorded and the
+        answer says why the receipt was not.
+        """
 
     async def record_outcomes(
         self,

@@ -47,6 +47,8 @@ from gateway.store.base import (
     NewItem,
     NewMessage,
     OutcomeRecord,
+    ReceiptNotRecorded,
+    ReceiptOutcomes,
     SavedMessage,
     StoredRaw,
     WebhookEventFactory,
@@ -178,8 +180,10 @@ class SqliteStore:
     async def release_leases(self, now: float) -> int:
         return await self._writer.write(lambda conn: release_leases_sql(conn, now))
 
-    async def finish_attempt(self, result: AttemptResult) -> None:
-        await self._writer.write(lambda conn: finish_sql(conn, result))
+    async def finish_attempt(
+        self, result: AttemptResult, receipt: ReceiptOutcomes | None = None
+    ) -> list[AppliedOutcome] | ReceiptNotRecorded:
+        return await self._writer.write(lambda conn: finish_sql(conn, result, receipt))
 
     async def record_outcomes(
         self,

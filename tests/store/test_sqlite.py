@@ -16,7 +16,11 @@ from gateway.store.base import (
     NewDelivery,
     NewItem,
     NewMessage,
+    NewWebhookEvent,
     OutcomeRecord,
+    OutcomeSubject,
+    ReceiptNotRecorded,
+    ReceiptOutcomes,
 )
 from gateway.store.sqlite import SqliteStore
 
@@ -223,6 +227,48 @@ async def test_delivery_and_dead_letter_move_the_item(store: SqliteStore) -> Non
     assert states["i2"].deliveries[0].last_error == "The endpoint refused: bad EORI."
     assert states["i2"].attempts[0].status_code == 400
     assert await store.queue_depths() == {}
+
+
+async def test_a_receipt_is_recorded_with_the_attempt_it_answers(store: SqliteStore) -> None:
+    """One transaction: the item goes submitted then acknowledged; the receipt is kept."""
+    await store.save_message(_message("m1", (_item("i1", 0, "RR1"),)))
+    [claimed] = await store.claim_deliveries("uk-cds", 10, 30, now=200.0)
+    receipt = ReceiptOutcomes(
+        "uk-cds", (OutcomeRecord("RR1", "acknowledged", None, 201.0),), b"<receipt/>"
+    )
+    recorded = await store.finish_attempt(
+        AttemptResult(claimed.delivery_id, 1, AttemptOutcome.DELIVERED, 200, 201, 202), receipt
+    )
+    assert isinstance(recorded, list)
+    [applied] = recorded
+    assert (applied.item_id, applied.applied, applied.to_state) == (
+        "i1", True, ItemState.ACKNOWLEDGED
+    )
+    [item] = await store.find_items("RR1")
+    assert item.state == ItemState.ACKNOWLEDGED
+    assert item.deliveries[0].status == "delivered"
+    assert [response.outcome for response in item.responses] == ["acknowledged"]
+
+
+async def test_a_receipt_that_cannot_be_recorded_leaves_the_attempt_recorded(
+    store: SqliteStore,
+) -> None:
+    await store.save_message(_message("m1", (_item("i1", 0, "RR1"),)))
+    [claimed] = await store.claim_deliveries("uk-cds", 10, 30, now=200.0)
+
+    def broken(subject: OutcomeSubject) -> NewWebhookEvent | None:
+        raise RuntimeError("no event today")
+
+    receipt = ReceiptOutcomes(
+        "uk-cds", (OutcomeRecord("RR1", "acknowledged", None, 201.0),), b"<receipt/>", broken
+    )
+    recorded = await store.finish_attempt(
+        AttemptResult(claimed.delivery_id, 1, AttemptOutcome.DELIVERED, 200, 201, 202), receipt
+    )
+    assert isinstance(recorded, ReceiptNotRecorded) and "no event today" in recorded.reason
+    [item] = await store.find_items("RR1")
+    assert item.state == ItemState.SUBMITTED, "delivered, the receipt rolled back alone"
+    assert item.deliveries[0].status == "delivered" and item.responses == ()
 
 
 async def test_outcomes_apply_legal_transitions_and_record_illegal_ones(store: SqliteStore) -> None:
