@@ -16,7 +16,7 @@ from pathlib import Path
 from lxml import etree
 
 from gateway.errors import MappingError, MappingIssue
-from gateway.mapping.paths import combine_paths
+from gateway.mapping.paths import combine_paths, source_text
 from gateway.mapping.spec import MappingSpec, Node, read_mapping
 from gateway.mapping.xslt import ChildOrder, stylesheet_text
 from gateway.resources import mapping_search_path
@@ -117,17 +117,6 @@ class CompiledMapping:
                 plain = _INDEX.sub("", step)
                 key = f"{key}/{plain}" if key else plain
         return key
-
-
-def source_text(levels: str, tail: str, *, computed: bool = False) -> str:
-    """How a source is named in a problem: ``Item[7]/Addressee/Name`` for a path below the
-    enclosing items, ``sum(Contents/Content/Value) in Item[9]`` for a value an ``xpath:``
-    rule computes there (not a path one could follow)."""
-    if not tail:
-        return levels
-    if computed:
-        return f"{tail} in {levels}" if levels else tail
-    return f"{levels}/{tail}" if levels else tail
 
 
 def _compile_xslt(text: str, file: str) -> etree.XSLT:

@@ -299,3 +299,14 @@ def combine_paths(base: str, path: str) -> str:
         elif step not in (".", ""):
             parts.append(step)
     return "/".join(parts)
+
+
+def source_text(levels: str, tail: str, *, computed: bool = False) -> str:
+    """How a source is named in a problem: ``Item[7]/Addressee/Name`` for a path below the
+    enclosing items, ``sum(Contents/Content/Value) in Item[9]`` for a value an ``xpath:``
+    rule computes there (not a path one could follow)."""
+    if not tail:
+        return levels
+    if computed:
+        return f"{tail} in {levels}" if levels else tail
+    return f"{levels}/{tail}" if levels else tail

@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 from gateway.canonical import CANONICAL_NS, PROBLEM_NS
 from gateway.formats.json_tree import TREE_NS
 from gateway.mapping.functions import FN, FUNCTIONS_NS, xpath_literal
+from gateway.mapping.paths import source_text
 from gateway.mapping.references import variable_name
 from gateway.mapping.spec import CANONICAL_PREFIX, MappingSpec, Node
 
@@ -74,8 +75,7 @@ class _Context:
 
     def computed_source(self, expression: str) -> str:
         """An attribute value template naming a value an ``xpath:`` rule computes here."""
-        levels = self.source_path("")
-        return f"{_avt(expression)} in {levels}" if levels else _avt(expression)
+        return source_text(self.source_path(""), _avt(expression), computed=True)
 
     def out_path(self, name: str | None = None) -> str:
         segments = [*self.out_segments, _avt(name)] if name else list(self.out_segments)
@@ -437,7 +437,7 @@ class StylesheetWriter:
                 self.marker("required.missing", node, out_path, "", "") if node.required else None
             )
             return Prepared(f"${variable}", variable, [], missing)
-        source_text = (
+        source_avt = (
             _avt(node.value_text)
             if kind == "message"
             else context.computed_source(node.value_text)
@@ -483,7 +483,7 @@ class StylesheetWriter:
                     step.fails,
                     node,
                     out_path,
-                    source_text,
+                    source_avt,
                     f"${previous}",
                     expected=step.describe,
                     tail=tail,
@@ -497,7 +497,7 @@ class StylesheetWriter:
                 "required.missing",
                 node,
                 out_path,
-                source_text,
+                source_avt,
                 "",
                 tail=tail,
                 computed=kind == "xpath",

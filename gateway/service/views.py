@@ -70,42 +70,49 @@ def item_json(item: ItemView) -> dict[str, Any]:
 def _trail(item: ItemView) -> list[dict[str, Any]]:
     """Transitions, delivery attempts and webhook attempts merged in time order."""
     entries: list[tuple[float, int, dict[str, Any]]] = []
-    for order, t in enumerate(item.transitions):
-        entry: dict[str, Any] = {
-            "at": iso_time(t.at),
-            "kind": "transition",
-            "event": t.event,
-            "from": t.from_state,
-            "to": t.to_state,
-            "applied": t.applied,
-        }
-        if t.detail:
-            entry["detail"] = t.detail
-        entries.append((t.at, order, entry))
-    for order, a in enumerate(item.attempts, start=len(entries)):
-        entry = {
-            "at": iso_time(a.finished_at),
-            "kind": "attempt",
-            "endpoint": a.endpoint,
-            "attempt": a.attempt,
-            "outcome": a.outcome,
-            "status_code": a.status_code,
-        }
-        if a.detail:
-            entry["detail"] = a.detail
-        entries.append((a.finished_at, order, entry))
-    for order, w in enumerate(item.webhook_attempts, start=len(entries)):
-        entry = {
-            "at": iso_time(w.finished_at),
-            "kind": "webhook",
-            "partner": w.partner,
-            "event_id": w.event_id,
-            "attempt": w.attempt,
-            "outcome": w.outcome,
-            "status_code": w.status_code,
-        }
-        if w.detail:
-            entry["detail"] = w.detail
-        entries.append((w.finished_at, order, entry))
+
+    def add(at: float, detail: str | None, fields: dict[str, Any]) -> None:
+        entry = {"at": iso_time(at), **fields}
+        if detail:
+            entry["detail"] = detail
+        entries.append((at, len(entries), entry))  # ties keep the order of the kinds
+
+    for t in item.transitions:
+        add(
+            t.at,
+            t.detail,
+            {
+                "kind": "transition",
+                "event": t.event,
+                "from": t.from_state,
+                "to": t.to_state,
+                "applied": t.applied,
+            },
+        )
+    for a in item.attempts:
+        add(
+            a.finished_at,
+            a.detail,
+            {
+                "kind": "attempt",
+                "endpoint": a.endpoint,
+                "attempt": a.attempt,
+                "outcome": a.outcome,
+                "status_code": a.status_code,
+            },
+        )
+    for w in item.webhook_attempts:
+        add(
+            w.finished_at,
+            w.detail,
+            {
+                "kind": "webhook",
+                "partner": w.partner,
+                "event_id": w.event_id,
+                "attempt": w.attempt,
+                "outcome": w.outcome,
+                "status_code": w.status_code,
+            },
+        )
     entries.sort(key=lambda entry: (entry[0], entry[1]))
     return [entry for _at, _order, entry in entries]

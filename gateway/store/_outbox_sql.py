@@ -14,6 +14,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.store.base import AttemptOutcome, AttemptResult
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxTable:
@@ -28,6 +30,12 @@ class OutboxTable:
     """Rows with the same value go out one after the other, in ``key`` order."""
     claimed: str
     """The columns a claim returns, for the caller to build its claimed rows from."""
+    done: str
+    """The status of a row sent (``delivered``, ``sent``)."""
+    done_at: str
+    """The column that keeps when it was sent."""
+    dead: str
+    """The status of a row given up."""
 
     @property
     def head_of_line(self) -> str:
@@ -97,3 +105,39 @@ def release_leases(conn: sqlite3.Connection, table: OutboxTable, now: float) -> 
         (now, now),
     )
     return cursor.rowcount
+
+
+def settle(
+    conn: sqlite3.Connection, table: OutboxTable, result: AttemptResult, attempt: int, status: str
+) -> AttemptOutcome | None:
+    """Move a row on after an attempt (``attempt`` and ``status``: the row's, as read).
+
+    Returns the outcome applied, or None when the row had moved on already: sent or given up,
+    or (for a retry or a give-up) claimed again by a later attempt after its lease ran out.
+    A success counts whichever attempt it came from.
+    """
+    if status != "pending":
+        return None
+    key = result.delivery_id
+    if result.outcome is AttemptOutcome.DELIVERED:
+        conn.execute(
+            f"UPDATE {table.name} SET status = ?, {table.done_at} = ?, lease_until = NULL, "
+            f"last_error = NULL WHERE {table.key} = ?",
+            (table.done, result.finished_at, key),
+        )
+        return AttemptOutcome.DELIVERED
+    if attempt != result.attempt:
+        return None  # the lease ran out and another attempt owns the row now
+    if result.outcome is AttemptOutcome.RETRY:
+        conn.execute(
+            f"UPDATE {table.name} SET next_attempt_at = ?, lease_until = NULL, last_error = ? "
+            f"WHERE {table.key} = ?",
+            (result.next_attempt_at or result.finished_at, result.detail, key),
+        )
+        return AttemptOutcome.RETRY
+    conn.execute(
+        f"UPDATE {table.name} SET status = ?, lease_until = NULL, last_error = ? "
+        f"WHERE {table.key} = ?",
+        (table.dead, result.detail, key),
+    )
+    return AttemptOutcome.DEAD

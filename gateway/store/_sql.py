@@ -13,7 +13,7 @@ from typing import Any
 
 from gateway.errors import StoreError
 from gateway.lifecycle import OUTCOME_EVENTS, ItemEvent, ItemState, is_allowed, transition
-from gateway.store._outbox_sql import OutboxTable, claim_rows, next_due, release_leases
+from gateway.store._outbox_sql import OutboxTable, claim_rows, next_due, release_leases, settle
 from gateway.store._schema import SCHEMA, SCHEMA_VERSION
 from gateway.store._webhook_sql import enqueue_webhook_sql
 from gateway.store.base import (
@@ -227,6 +227,9 @@ DELIVERIES = OutboxTable(
     ordering="ordering_key",
     claimed="delivery_id, item_id, endpoint, idempotency_key, body, content_type, attempt, "
     "first_enqueued_at",
+    done=DeliveryStatus.DELIVERED,
+    done_at="delivered_at",
+    dead=DeliveryStatus.DEAD,
 )
 """The delivery outbox: declarations to customs endpoints, in order per consignment."""
 
@@ -293,38 +296,19 @@ def _finish_attempt(conn: sqlite3.Connection, result: AttemptResult) -> None:
             result.detail,
         ),
     )
-    if status != DeliveryStatus.PENDING:
-        return
-    if result.outcome is AttemptOutcome.DELIVERED:
-        conn.execute(
-            "UPDATE outbox SET status = ?, delivered_at = ?, lease_until = NULL, last_error = NULL "
-            "WHERE delivery_id = ?",
-            (DeliveryStatus.DELIVERED, result.finished_at, result.delivery_id),
-        )
+    settled = settle(conn, DELIVERIES, result, attempt, status)
+    if settled is AttemptOutcome.DELIVERED:
         state = conn.execute("SELECT state FROM items WHERE item_id = ?", (item_id,)).fetchone()
         if state and state[0] == ItemState.TRANSLATED:
             _apply(conn, item_id, ItemEvent.SUBMIT, result.finished_at, f"delivered to {endpoint}")
-        return
-    if attempt != result.attempt:
-        return  # the lease ran out and another attempt owns the row now
-    if result.outcome is AttemptOutcome.RETRY:
-        conn.execute(
-            "UPDATE outbox SET next_attempt_at = ?, lease_until = NULL, last_error = ? "
-            "WHERE delivery_id = ?",
-            (result.next_attempt_at or result.finished_at, result.detail, result.delivery_id),
+    elif settled is AttemptOutcome.DEAD:
+        _apply(
+            conn,
+            item_id,
+            ItemEvent.DEAD_LETTER,
+            result.finished_at,
+            f"delivery to {endpoint} given up: {result.detail}",
         )
-        return
-    conn.execute(
-        "UPDATE outbox SET status = ?, lease_until = NULL, last_error = ? WHERE delivery_id = ?",
-        (DeliveryStatus.DEAD, result.detail, result.delivery_id),
-    )
-    _apply(
-        conn,
-        item_id,
-        ItemEvent.DEAD_LETTER,
-        result.finished_at,
-        f"delivery to {endpoint} given up: {result.detail}",
-    )
 
 
 def outcomes_sql(

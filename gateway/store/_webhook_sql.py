@@ -14,10 +14,9 @@ import sqlite3
 from collections.abc import Collection
 
 from gateway.errors import StoreError
-from gateway.store._outbox_sql import OutboxTable, claim_rows, next_due, release_leases
+from gateway.store._outbox_sql import OutboxTable, claim_rows, next_due, release_leases, settle
 from gateway.store.base import (
     WEBHOOK_ATTEMPT_OUTCOMES,
-    AttemptOutcome,
     AttemptResult,
     ClaimedDelivery,
     OutcomeSubject,
@@ -31,6 +30,9 @@ WEBHOOKS = OutboxTable(
     owner="partner",
     ordering="item_id",
     claimed="webhook_id, item_id, partner, event_id, body, attempt, created_at",
+    done=WebhookStatus.SENT,
+    done_at="sent_at",
+    dead=WebhookStatus.DEAD,
 )
 """The webhook outbox: events to senders, in order per item."""
 
@@ -110,29 +112,7 @@ def finish_webhook_sql(conn: sqlite3.Connection, result: AttemptResult) -> None:
             result.detail,
         ),
     )
-    if status != WebhookStatus.PENDING:
-        return
-    if result.outcome is AttemptOutcome.DELIVERED:
-        conn.execute(
-            "UPDATE webhook_outbox SET status = ?, sent_at = ?, lease_until = NULL, "
-            "last_error = NULL WHERE webhook_id = ?",
-            (WebhookStatus.SENT, result.finished_at, result.delivery_id),
-        )
-        return
-    if attempt != result.attempt:
-        return  # the lease ran out and another attempt owns the row now
-    if result.outcome is AttemptOutcome.RETRY:
-        conn.execute(
-            "UPDATE webhook_outbox SET next_attempt_at = ?, lease_until = NULL, last_error = ? "
-            "WHERE webhook_id = ?",
-            (result.next_attempt_at or result.finished_at, result.detail, result.delivery_id),
-        )
-        return
-    conn.execute(
-        "UPDATE webhook_outbox SET status = ?, lease_until = NULL, last_error = ? "
-        "WHERE webhook_id = ?",
-        (WebhookStatus.DEAD, result.detail, result.delivery_id),
-    )
+    settle(conn, WEBHOOKS, result, attempt, status)
 
 
 def next_webhook_due_sql(conn: sqlite3.Connection, partner: str) -> float | None:

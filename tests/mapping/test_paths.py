@@ -13,6 +13,7 @@ from gateway.mapping.paths import (
     json_path_to_xpath,
     location_paths,
     qualify,
+    source_text,
     tokenize,
 )
 
@@ -240,3 +241,14 @@ def test_json_path_finds_the_element_json_tree_writes_for_any_key(key: str) -> N
         pytest.skip("no quote left to write the key with")
     xpath = json_path_to_xpath(f"$.outer[{quote}{key}{quote}]")
     assert document.xpath(f"string({xpath})") == "found"
+
+
+
+def test_a_computed_source_is_named_as_an_expression_in_its_item() -> None:
+    assert source_text("Item[7]", "Addressee/Name") == "Item[7]/Addressee/Name"
+    assert (
+        source_text("Item[9]", "sum(Contents/Content/Value)", computed=True)
+        == "sum(Contents/Content/Value) in Item[9]"
+    )
+    assert source_text("", "count(Item)", computed=True) == "count(Item)"
+    assert source_text("Item[2]", "") == "Item[2]"
