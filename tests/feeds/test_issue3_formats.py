@@ -21,6 +21,8 @@ import pytest
 import xmlschema
 from lxml import etree
 
+from tests.oracles import KILOGRAMS_PER_UNIT
+
 ROOT = Path(__file__).resolve().parents[2]
 FEED_SCHEMAS = ROOT / "schemas" / "feeds"
 SAMPLES = ROOT / "samples"
@@ -30,7 +32,6 @@ SAFE = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
 CEB_NS = "http://www.chinaport.gov.cn/ceb"
 CEB = {"ceb": CEB_NS}
 IATA_DATA_NS = "iata:datamodel:3"
-KG_PER_UNIT = {"kg": Decimal(1), "g": Decimal("0.001"), "lb": Decimal("0.45359237")}
 
 
 def awb_check_digit_is_right(number: str) -> bool:
@@ -72,7 +73,7 @@ def schema_errors(schema_name: str, document: Any) -> list[str]:
 
 
 def kilograms(weight: dict[str, Any]) -> Decimal:
-    return Decimal(str(weight["value"])) * KG_PER_UNIT[weight["unit"]]
+    return Decimal(str(weight["value"])) * KILOGRAMS_PER_UNIT[weight["unit"]]
 
 
 def vague_terms() -> set[str]:

@@ -17,6 +17,7 @@ from lxml import etree
 from gateway.canonical import CANONICAL_NS
 from gateway.pipeline import Pipeline
 from gateway.translation import TranslationResult
+from tests.oracles import elements as selected
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "ceb311-order"
@@ -47,9 +48,7 @@ def elements(
     element: etree._Element, path: str, namespaces: dict[str, str] = NS
 ) -> list[etree._Element]:
     """The elements ``path`` selects below ``element``."""
-    found = element.xpath(path, namespaces=namespaces)
-    assert isinstance(found, list)
-    return [node for node in found if isinstance(node, etree._Element)]
+    return selected(element, path, namespaces)
 
 
 def text(element: etree._Element, path: str, namespaces: dict[str, str] = NS) -> str:

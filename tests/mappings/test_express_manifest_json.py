@@ -18,17 +18,12 @@ from lxml import etree
 
 from gateway.canonical import CANONICAL_NS
 from gateway.pipeline import FeedResult, Pipeline
+from tests.oracles import KILOGRAMS_PER_UNIT
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "express-manifest-json"
 FEED = "express-manifest-json"
 C = {"c": CANONICAL_NS}
-KILOGRAMS_PER = {
-    "kg": Decimal(1),
-    "g": Decimal("0.001"),
-    "lb": Decimal("0.45359237"),
-    "oz": Decimal("0.028349523125"),
-}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +47,7 @@ def text(element: etree._Element, path: str) -> str:
 
 
 def kilograms(weight: dict[str, Any]) -> Decimal:
-    value = Decimal(str(weight["value"])) * KILOGRAMS_PER[weight["unit"]]
+    value = Decimal(str(weight["value"])) * KILOGRAMS_PER_UNIT[weight["unit"]]
     return value.quantize(Decimal("0.000001")).normalize()
 
 

@@ -14,6 +14,8 @@ from lxml import etree
 
 from gateway.canonical import CANONICAL_NS
 from gateway.pipeline import CanonicalDeclaration, Pipeline
+from tests.oracles import elements
+from tests.oracles import text as normalized
 
 ROOT = Path(__file__).resolve().parents[2]
 MASTERS = ROOT / "samples" / "iata-xfwb"
@@ -43,18 +45,8 @@ def declaration_of(
     return result.declarations[0]
 
 
-def elements(
-    element: etree._Element, path: str, namespaces: dict[str, str]
-) -> list[etree._Element]:
-    found = element.xpath(path, namespaces=namespaces)
-    assert isinstance(found, list)
-    return [node for node in found if isinstance(node, etree._Element)]
-
-
 def text(element: etree._Element, path: str, namespaces: dict[str, str] = C) -> str:
-    found = element.xpath(f"normalize-space({path})", namespaces=namespaces)
-    assert isinstance(found, str)
-    return found
+    return normalized(element, path, namespaces)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])

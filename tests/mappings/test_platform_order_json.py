@@ -21,6 +21,7 @@ from gateway.mapping.paths import XPathSyntaxError, json_path_to_xpath
 from gateway.pipeline import Pipeline
 from gateway.schemas import SchemaPack, validation_errors
 from gateway.translation import TranslatedDeclaration, TranslationResult
+from tests.oracles import KILOGRAMS_PER_UNIT
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples" / "platform-order-json"
@@ -28,12 +29,6 @@ STANDARDS_DIR = ROOT.parent / "shared" / "standards"
 FEED = "platform-order-json"
 PARAMETERS = {"uk-cds": {"declarant_eori": "GB000000000001", "goods_location_name": "LHRLHRLHR"}}
 NS = {"c": CANONICAL_NS}
-KILOGRAMS_PER = {
-    "kg": Decimal(1),
-    "g": Decimal("0.001"),
-    "lb": Decimal("0.45359237"),
-    "oz": Decimal("0.028349523125"),
-}
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +126,7 @@ def test_each_parcel_declares_exactly_its_own_lines_with_values_weights_and_code
             assert Decimal(text(item, invoice + "c:ItemChargeAmount")) == value
             assert Decimal(text(item, invoice + "c:Quantity")) == line["quantity"]
             weight = line["netWeight"]
-            kilograms = Decimal(str(weight["value"])) * KILOGRAMS_PER[weight["unit"]]
+            kilograms = Decimal(str(weight["value"])) * KILOGRAMS_PER_UNIT[weight["unit"]]
             measure = "c:Commodity/c:GoodsMeasure/c:NetNetWeightMeasure"
             assert Decimal(text(item, measure)) == kilograms
             assert text(item, measure + "/@unitCode") == "KGM"
@@ -194,7 +189,7 @@ def test_net_weights_in_any_feed_unit_arrive_in_kilograms(
     (declaration,) = translate(pipeline, order).declarations
     measure = "c:GoodsShipment/c:GovernmentAgencyGoodsItem[1]/c:Commodity/c:GoodsMeasure/c:NetNetWeightMeasure"
     written = Decimal(text(canonical(declaration), measure))
-    assert abs(written - value * KILOGRAMS_PER[unit]) < Decimal("0.000001")
+    assert abs(written - value * KILOGRAMS_PER_UNIT[unit]) < Decimal("0.000001")
 
 
 # -- refusals ---------------------------------------------------------------------------------
