@@ -77,6 +77,8 @@ class LoadResult:
     answered: int = 0
     replayed: int = 0
     connection_errors: int = 0
+    other_statuses: dict[int, int] = field(default_factory=dict)
+    """Answers other than 202, by status (counted, then sent again)."""
 
 
 async def send_until_accepted(
@@ -99,7 +101,11 @@ async def send_until_accepted(
         while not queue.empty():
             body = queue.get_nowait()
             while True:
-                assert time.monotonic() < give_up, "the gateway did not accept the load in time"
+                assert time.monotonic() < give_up, (
+                    f"the gateway did not accept the load in time: {result.answered} answered, "
+                    f"{result.connection_errors} connection errors, other answers "
+                    f"{result.other_statuses}"
+                )
                 try:
                     async with http.post(f"{base_url()}{FEED_URL}", data=body) as response:
                         status = response.status
@@ -110,6 +116,7 @@ async def send_until_accepted(
                     await asyncio.sleep(0.05)
                     continue
                 if status != 202:
+                    result.other_statuses[status] = result.other_statuses.get(status, 0) + 1
                     await asyncio.sleep(0.05)
                     continue
                 assert answer is not None
@@ -227,9 +234,13 @@ async def test_kill_9_mid_load_loses_and_duplicates_nothing(
                         )
                         processes.append(start_gateway(config, log))
 
-                result = await send_until_accepted(
-                    http, lambda: url, bodies, on_answer=kill_mid_load, deadline=75
-                )
+                try:
+                    result = await send_until_accepted(
+                        http, lambda: url, bodies, on_answer=kill_mid_load, deadline=75
+                    )
+                except AssertionError as exc:  # say what the gateways logged, for diagnosis
+                    tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+                    raise AssertionError(f"{exc}\ngateway log (end):\n{tail}") from exc
                 assert killed.is_set() and processes[0].returncode == -signal.SIGKILL
                 await wait_until_live(http, url, processes[-1], log)
                 await wait_until_drained(
