@@ -687,7 +687,11 @@ class Pipeline:
         are marked ``p:skip`` for the run (the stylesheet passes them by) instead of copying
         the accepted ones into a batch of their own.
         """
-        transform = mapping.trace_transform() if trace else mapping.transform
+        transform = (
+            mapping.trace_transform()
+            if trace
+            else mapping.transform_for(self._feed_of(accepted[0][1]))
+        )
         params = {f"param-{name}": etree.XSLT.strparam(value) for name, value in parameters.items()}
         elements = [declaration.element for _, declaration in accepted]
         parent = elements[0].getparent()

@@ -16,13 +16,18 @@ from pathlib import Path
 from lxml import etree
 
 from gateway.errors import MappingError, MappingIssue
+from gateway.mapping.functions import extension_functions
 from gateway.mapping.paths import combine_paths, source_text
+from gateway.mapping.references import reference_extension
 from gateway.mapping.spec import MappingSpec, Node, read_mapping
+from gateway.mapping.specialise import specialise, written_paths
 from gateway.mapping.xslt import ChildOrder, stylesheet_text
 from gateway.resources import mapping_search_path
 
 FOLDERS = {"feed": "feeds", "destination": "destinations"}
 _INDEX = re.compile(r"\[[^\]]*\]")
+_EXTENSIONS = {**extension_functions(), **reference_extension()}
+"""The extension functions every generated stylesheet is compiled with."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,10 @@ class CompiledMapping:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _keys: dict[str, str] = field(default_factory=dict, repr=False)
     """Lineage keys already worked out, by output path (the same few paths recur per item)."""
+    _specialised: dict[str, tuple[CompiledMapping, etree.XSLT]] = field(
+        default_factory=dict, repr=False
+    )
+    """Destination stylesheets specialised to a feed, by feed name (with the feed mapping)."""
 
     @property
     def name(self) -> str:
@@ -75,6 +84,28 @@ class CompiledMapping:
                     stylesheet_text(self.spec, order=self._order, trace=True), self.spec.file
                 )
             return self._trace
+
+    def transform_for(self, feed: CompiledMapping | None) -> etree.XSLT:
+        """The destination stylesheet for canonical declarations that ``feed`` wrote.
+
+        It leaves out the rules that read only canonical paths the feed never writes (see
+        ``gateway.mapping.specialise``) and writes the same bytes as ``transform`` for any
+        output of that feed. Declarations from no known feed (None) get ``transform``.
+        """
+        if feed is None or self.spec.kind != "destination" or feed.spec.kind != "feed":
+            return self.transform
+        with self._lock:
+            cached = self._specialised.get(feed.name)
+            if cached is not None and cached[0] is feed:
+                return cached[1]
+            spec = specialise(self.spec, written_paths(feed.lineage))
+            transform = (
+                self.transform
+                if spec is None
+                else _compile_xslt(stylesheet_text(spec, order=self._order), self.spec.file)
+            )
+            self._specialised[feed.name] = (feed, transform)
+            return transform
 
     def source_path(self, output_path: str, position: int) -> str | None:
         """The source path (with positions) of a canonical path such as
@@ -121,7 +152,7 @@ class CompiledMapping:
 
 def _compile_xslt(text: str, file: str) -> etree.XSLT:
     try:
-        return etree.XSLT(etree.fromstring(text.encode()))
+        return etree.XSLT(etree.fromstring(text.encode()), extensions=_EXTENSIONS)
     except (etree.XSLTParseError, etree.XMLSyntaxError) as exc:
         raise MappingError(
             [MappingIssue(file, None, "", f"the generated stylesheet does not compile: {exc}.")]

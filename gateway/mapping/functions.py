@@ -68,6 +68,14 @@ def xpath_literal(text: str) -> str:
 
 _LOWER = "abcdefghijklmnopqrstuvwxyzàáâãäåæçèéêëìíîïðñòóôõöøùúûüýþ"
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÐÑÒÓÔÕÖØÙÚÛÜÝÞ"
+_DIGITS = "0123456789"
+_TO_UPPER = f"'{_DIGITS}{_UPPER}{_LOWER}', '{_DIGITS}{_UPPER}{_UPPER}'"
+_TO_LOWER = f"'{_DIGITS}{_LOWER}{_UPPER}', '{_DIGITS}{_LOWER}{_LOWER}'"
+"""The ``translate`` arguments of ``upper`` and ``lower``. libxml2 looks each character of
+the value up in the first string from its start, so digits and letters already in the
+wanted case come first, mapped to themselves: codes and identifiers (mostly digits and
+capitals) are found in a few steps instead of after the whole alphabet. The result is the
+same as translating the letters of the other case alone, for every input."""
 
 
 def _formatted(expr: str, decimals: int) -> str:
@@ -117,12 +125,12 @@ def _trim(value: Any, _q: Qualify) -> Step:
 
 def _upper(value: Any, _q: Qualify) -> Step:
     _no_args("upper", value)
-    return Step("upper", lambda e: f"translate({e}, '{_LOWER}', '{_UPPER}')")
+    return Step("upper", lambda e: f"translate({e}, {_TO_UPPER})")
 
 
 def _lower(value: Any, _q: Qualify) -> Step:
     _no_args("lower", value)
-    return Step("lower", lambda e: f"translate({e}, '{_UPPER}', '{_LOWER}')")
+    return Step("lower", lambda e: f"translate({e}, {_TO_LOWER})")
 
 
 def _decimal(value: Any, _q: Qualify) -> Step:
@@ -319,7 +327,7 @@ def _convert_unit(value: Any, qualify: Qualify) -> Step:
             describe=describe,
             nan_guard=True,
         )
-    unit = f"translate(normalize-space({qualify(str(args['from_path']))}), '{_LOWER}', '{_UPPER}')"
+    unit = f"translate(normalize-space({qualify(str(args['from_path']))}), {_TO_UPPER})"
     factor = f"number({_table_lookup(_lookup_table(ratios) or '||', unit)})"
     return Step(
         "convert_unit",
@@ -588,27 +596,34 @@ def join_values(values: Any, separator: str) -> str:
     return separator.join(text for text in (_text(item).strip() for item in items) if text)
 
 
-def _register() -> None:
-    namespace = etree.FunctionNamespace(FUNCTIONS_NS)
-    namespace["codelist"] = lambda _ctx, name, column, code: codelist_value(
-        _text(name), _text(column), _text(code)
-    )
-    namespace["convert-unit"] = lambda _ctx, value, source, target: convert_unit(
-        _text(value), _text(source), _text(target)
-    )
-    namespace["datetime"] = lambda _ctx, value, formats, zone, output: convert_datetime(
-        _text(value), _text(formats), _text(zone), _text(output)
-    )
-    namespace["regex-replace"] = lambda _ctx, value, pattern, replacement: regex_replace(
-        _text(value), _text(pattern), _text(replacement)
-    )
-    namespace["regex-extract"] = lambda _ctx, value, pattern, group: regex_extract(
-        _text(value), _text(pattern), int(float(_text(group) or 0))
-    )
-    namespace["split"] = lambda _ctx, value, separator, index: split_value(
-        _text(value), _text(separator), int(float(_text(index) or 0))
-    )
-    namespace["join"] = lambda _ctx, values, separator: join_values(values, _text(separator))
+def extension_functions() -> dict[tuple[str, str], Callable[..., Any]]:
+    """The XPath extension functions generated stylesheets call, by (namespace, name).
 
-
-_register()
+    They are handed to each compiled stylesheet (``etree.XSLT(..., extensions=...)``) and not
+    registered globally: lxml copies every globally registered function into every XPath and
+    XSLT evaluation of the process, which made each of those calls, the checks' included,
+    about 1.3 µs slower.
+    """
+    return {
+        (FUNCTIONS_NS, "codelist"): lambda _ctx, name, column, code: codelist_value(
+            _text(name), _text(column), _text(code)
+        ),
+        (FUNCTIONS_NS, "convert-unit"): lambda _ctx, value, source, target: convert_unit(
+            _text(value), _text(source), _text(target)
+        ),
+        (FUNCTIONS_NS, "datetime"): lambda _ctx, value, formats, zone, output: convert_datetime(
+            _text(value), _text(formats), _text(zone), _text(output)
+        ),
+        (FUNCTIONS_NS, "regex-replace"): lambda _ctx, value, pattern, replacement: regex_replace(
+            _text(value), _text(pattern), _text(replacement)
+        ),
+        (FUNCTIONS_NS, "regex-extract"): lambda _ctx, value, pattern, group: regex_extract(
+            _text(value), _text(pattern), int(float(_text(group) or 0))
+        ),
+        (FUNCTIONS_NS, "split"): lambda _ctx, value, separator, index: split_value(
+            _text(value), _text(separator), int(float(_text(index) or 0))
+        ),
+        (FUNCTIONS_NS, "join"): lambda _ctx, values, separator: join_values(
+            values, _text(separator)
+        ),
+    }

@@ -128,6 +128,11 @@ def _join(tokens: list[Token]) -> str:
     return "".join(out)
 
 
+def join_tokens(tokens: list[Token]) -> str:
+    """Tokens written back as an expression (the spacing ``qualify`` writes)."""
+    return _join(tokens)
+
+
 def qualify(expression: str, prefix: str) -> str:
     """Put ``prefix:`` on every unprefixed element name test of an expression.
 

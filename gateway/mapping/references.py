@@ -20,7 +20,7 @@ threads or tasks each see their own documents.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -61,4 +61,8 @@ def _reference(_context: Any, name: Any) -> list[etree._Element]:
     return reference_root(str(text))
 
 
-etree.FunctionNamespace(FUNCTIONS_NS)["reference"] = _reference
+def reference_extension() -> dict[tuple[str, str], Callable[..., Any]]:
+    """``gwf:reference(NAME)``, the extension function ``$ref-NAME`` compiles to, by
+    (namespace, name): handed to each compiled stylesheet, as the functions of
+    ``gateway.mapping.functions`` are."""
+    return {(FUNCTIONS_NS, "reference"): _reference}

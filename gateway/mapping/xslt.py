@@ -93,6 +93,9 @@ class StylesheetWriter:
         self.json_paths = spec.kind == "feed" and spec.input_format == "json"
         """JSON feeds name the exact JSON path of a problem's source (``gwj:`` index attributes
         of the JSON tree, read by the ``gw-json-path`` template)."""
+        self.normalised: set[str] = set()
+        """Variables whose value is whitespace-normalised already (``normalize-space`` of
+        them is the value itself)."""
         self.hoisted: dict[int, Prepared] = {}
         """Leaf values computed ahead of their group's presence test, by ``id`` of the node."""
         self.out: list[str] = []
@@ -462,10 +465,15 @@ class StylesheetWriter:
             else:
                 current = _norm(node.value_xpath)
             previous = self.variable(current)
+            if first is None and not node.raw:
+                self.normalised.add(previous)
         source = previous
         failures: list[tuple[str, str]] = []
         for step in steps:
             expression = step.build(f"${previous}")
+            if previous in self.normalised:
+                # normalize-space() of a normalised value gives the value: leave the call out
+                expression = expression.replace(f"normalize-space(${previous})", f"${previous}")
             if f"{FN}:" in expression:
                 # a call into Python costs ~1.7 µs even for an empty value: call only for a value
                 following = self.name("v")
@@ -475,6 +483,10 @@ class StylesheetWriter:
                 )
             else:
                 following = self.variable(expression)
+            if step.name == "trim" or (
+                step.name in KEEP_NORMALISED and previous in self.normalised
+            ):
+                self.normalised.add(following)
             if step.nan_guard:
                 raw = following
                 following = self.variable(f"substring(${raw}, 1, 999 * (${raw} != 'NaN'))")
@@ -666,6 +678,9 @@ class StylesheetWriter:
         marker = self.marker(code, node, out_path, source, value, expected=expected, tail=tail)
         self.emit(f"<xsl:if test={quoteattr(test)}>{marker}</xsl:if>")
 
+
+KEEP_NORMALISED = frozenset({"upper", "lower"})
+"""Functions that keep a normalised value normalised (they change letters into letters)."""
 
 JSON_TREE_PREFIX = "gwj"
 _JSON_PATH_TEMPLATE = (

@@ -243,7 +243,6 @@ def test_json_path_finds_the_element_json_tree_writes_for_any_key(key: str) -> N
     assert document.xpath(f"string({xpath})") == "found"
 
 
-
 def test_a_computed_source_is_named_as_an_expression_in_its_item() -> None:
     assert source_text("Item[7]", "Addressee/Name") == "Item[7]/Addressee/Name"
     assert (
