@@ -210,11 +210,18 @@ class BatchView:
         """Every element with one of ``tags`` (Clark notation), as :meth:`iter` finds them.
 
         One scan of the batch per distinct ``tags``, kept for the rest of the run, so that
-        the checks reading the same elements share it.
+        the checks reading the same elements share it. The lists are filled straight from
+        lxml's iterators (no generator in between: that cost a tenth of a microsecond an
+        element).
         """
         found = self._elements.get(tags)
         if found is None:
-            found = self._elements[tags] = list(self.iter(*tags))
+            found = []
+            for root in self._batch_roots:
+                found.extend(root.iter(*tags))
+            for declaration in self._lone:
+                found.extend(declaration.iter(*tags))
+            self._elements[tags] = found
         return found
 
     def texts(self, *tags: str) -> list[str | None]:

@@ -144,3 +144,15 @@ def test_net_sum_above_total_is_reported_exactly_when_decimals_say_so(
     found = codes(run(declaration(*items, total_gross=total))[0], MASS)
     above = sum(Decimal(net) for net in nets) > Decimal(total)
     assert found == ([("TotalGrossMassMeasure", total)] if above else [])
+
+
+def test_batch_view_elements_of_lone_declarations_and_batch_roots_keep_scan_order() -> None:
+    """Declarations picked out of a big parent are scanned one by one, after the batch roots;
+    the shared scan lists their elements in that order, as iterating the view does."""
+    small = batch(declaration(item(origin="DE"), item(origin="FR")), declaration())
+    big = batch(*(declaration(destination=code) for code in ("GB", "IE", "NL", "BE", "LU")))
+    picked = [*small, big[3]]
+    view = BatchView(picked, ids(len(picked)))
+    tags = (f"{{{CANONICAL_NS}}}CountryCode", f"{{{CANONICAL_NS}}}Origin")
+    assert view.elements(*tags) == list(view.iter(*tags))
+    assert [element.text for element in view.elements(tags[0])][-4:] == ["GB", "CN", "BE", "CN"]

@@ -150,3 +150,31 @@ def test_the_valid_fixture_passes_the_same_gate(pipeline: Pipeline) -> None:
     result = read(pipeline, (FIXTURES / "valid-one-item.xml").read_bytes(), "ok.xml")
     assert result.readable
     assert [d.declaration_id for d in result.declarations] == ["RR123456785CN"]
+
+
+def test_parse_xml_reuses_one_parser_per_thread_and_errors_do_not_leak_between_messages() -> None:
+    """The kept parser gives the same results and messages as a fresh one, after a failure
+    too, and each thread has its own (lxml parsers must not be shared by threads)."""
+    import threading
+
+    from lxml import etree
+
+    from gateway.formats import xml
+
+    bad = b"<a>\n<b></a>"
+    messages = []
+    for _ in range(2):
+        with pytest.raises(InputError) as caught:
+            parse_xml(bad, "bad.xml")
+        messages.append(str(caught.value))
+        good = parse_xml(b"<a><b>1</b></a>", "good.xml")
+        assert etree.tostring(good) == b"<a><b>1</b></a>"
+    try:
+        etree.fromstring(bad, xml.hardened_parser())
+    except etree.XMLSyntaxError as exc:
+        assert messages == [str(xml.syntax_error("bad.xml", exc))] * 2
+    parsers: list[etree.XMLParser] = []
+    thread = threading.Thread(target=lambda: parsers.append(xml._THREAD_PARSERS.parser))
+    thread.start()
+    thread.join()
+    assert parsers[0] is not xml._THREAD_PARSERS.parser
