@@ -16,23 +16,26 @@ The form (see ``mappings/responses/uk-cds.yaml`` for a commented example)::
       "09": {notification: DMSCLE, outcome: released, reason: optional default text}
 
 ``load_response_mapping`` checks the whole file and compiles every XPath once, reporting
-every problem at once as a ``MappingError``; ``ResponseMapping.evaluate`` applies it to a
-parsed document. Pure: lxml only, no I/O beyond reading the file.
+every problem at once as a ``MappingError``; ``ResponseMapping.read`` applies it to a parsed
+document (``unqualify`` then ``evaluate``, or the same read off the tree as parsed when every
+XPath is a plain child path: ``gateway.responses.child_paths``). Pure: lxml only, no I/O
+beyond reading the file.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lxml import etree
 
 from gateway.errors import MappingError, MappingIssue
 from gateway.mapping.yaml_lines import LineDict, load_yaml
 from gateway.problems import Problem, Severity
+from gateway.responses.child_paths import ChildIndex, ChildPath
 from gateway.responses.outcome import OUTCOMES, CustomsOutcome
 
 __all__ = ["ResponseMapping", "load_response_mapping"]
@@ -83,13 +86,27 @@ class _Field:
     paths: tuple[etree.XPath, ...]
     convert: Callable[[str], str] | None = None
 
-    def first_text(self, node: etree._Element) -> str | None:
-        for path in self.paths:
-            texts = _texts(path(node))
+    def first_of(self, results: Iterable[Any]) -> str | None:
+        """The first text of the first result that has one (results are made as needed)."""
+        for result in results:
+            texts = _texts(result)
             if texts:
                 value = texts[0]
                 return self.convert(value) if self.convert else value
         return None
+
+
+@dataclass(frozen=True)
+class _ChildPaths:
+    """The whole mapping as child paths, to apply to a document as parsed (``ChildPath``)."""
+
+    root_tags: frozenset[str]
+    """The root element's tag as parsed, for each accepted root in each accepted namespace."""
+    responses: ChildPath
+    fields: Mapping[str, tuple[ChildPath, ...]]
+    reasons: tuple[ChildPath, ...]
+    local_names: dict[str, str | None] = field(default_factory=dict, compare=False)
+    """Tags seen so far and their local names, shared by the documents read (``ChildIndex``)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +124,14 @@ def _texts(result: Any) -> list[str]:
     texts: list[str] = []
     for item in items:
         if isinstance(item, etree._Element):
-            text = " ".join("".join(str(part) for part in item.itertext()).split())
+            # An element without children (the usual leaf) holds its whole text in .text;
+            # otherwise its text is that of every descendant, as itertext() gives it (and a
+            # comment or processing instruction goes to itertext() too, which refuses it).
+            if type(item) is etree._Element and len(item) == 0:
+                raw = item.text or ""
+            else:
+                raw = "".join(str(part) for part in item.itertext())
+            text = " ".join(raw.split())
         elif isinstance(item, (str, bytes)):
             text = " ".join(str(item).split())
         elif isinstance(item, bool):
@@ -133,13 +157,46 @@ class ResponseMapping:
     fields: Mapping[str, _Field]
     reasons: tuple[etree.XPath, ...]
     functions: Mapping[str, _Function] = field(default_factory=dict)
+    child_paths: _ChildPaths | None = None
+    """Every XPath of the mapping as a child path, when each is one (``read`` uses them)."""
+
+    def read(
+        self, root: etree._Element, source_name: str
+    ) -> tuple[list[CustomsOutcome], list[Problem]]:
+        """Apply the mapping to a parsed response document: ``unqualify`` then ``evaluate``.
+
+        When every XPath of the mapping is a plain child path and the document maps without
+        a problem, the outcomes are read off the tree as parsed (``child_paths``), which
+        gives the same outcomes without renaming the elements. Anything else (a problem to
+        report, with the element's path in the renamed tree) takes the general route.
+        """
+        paths = self.child_paths
+        if paths is not None and root.tag in paths.root_tags:
+            reader = _ChildReader(paths, ChildIndex(self.namespaces, paths.local_names))
+            nodes = paths.responses.select(root, reader.index)
+            if nodes:
+                outcomes, problems = self._outcomes(nodes, reader, source_name)
+                if not problems:
+                    return outcomes, []
+        self.unqualify(root)
+        return self.evaluate(root, source_name)
 
     def unqualify(self, root: etree._Element) -> None:
         """Rename elements of the mapping's namespaces to their local names, in place."""
-        for element in root.iter(etree.Element):
-            qname = etree.QName(element)
-            if qname.namespace in self.namespaces:
-                element.tag = qname.localname
+        if any("{" in namespace or "}" in namespace for namespace in self.namespaces):
+            # Names with braces (never seen in practice) would garble the patterns below.
+            for element in root.iter(etree.Element):
+                qname = etree.QName(element)
+                if qname.namespace in self.namespaces:
+                    element.tag = qname.localname
+        elif self.namespaces:
+            # libxml2 picks out the elements of these namespaces ("{namespace}*" patterns), so
+            # Python touches only the elements it renames. They are listed first: renaming
+            # while the iterator walks could confuse it.
+            patterns = [f"{{{namespace}}}*" for namespace in self.namespaces]
+            for element in list(root.iter(*patterns)):
+                # A local name is an NCName and holds no "}", so what follows the last one is it.
+                element.tag = element.tag.rpartition("}")[2]
         etree.cleanup_namespaces(root)
 
     def evaluate(
@@ -173,18 +230,32 @@ class ResponseMapping:
                     "response.empty",
                 )
             )
+        outcomes, found = self._outcomes(nodes, _XPathReader(self), source_name)
+        return outcomes, problems + found
+
+    def _outcomes(
+        self, nodes: Sequence[etree._Element], reader: _Reader, source_name: str
+    ) -> tuple[list[CustomsOutcome], list[Problem]]:
+        """The outcome of each response node (informational ones give none), and problems."""
+        problems: list[Problem] = []
         outcomes: list[CustomsOutcome] = []
         for index, node in enumerate(nodes, start=1):
-            outcome = self._outcome(node, index, source_name, problems)
+            outcome = self._outcome(node, index, reader, source_name, problems)
             if outcome is not None:
                 outcomes.append(outcome)
         return outcomes, problems
 
     def _outcome(
-        self, node: etree._Element, index: int, source_name: str, problems: list[Problem]
+        self,
+        node: etree._Element,
+        index: int,
+        reader: _Reader,
+        source_name: str,
+        problems: list[Problem],
     ) -> CustomsOutcome | None:
-        where = f"{node.getroottree().getpath(node)}"
-        values = {name: spec.first_text(node) for name, spec in self.fields.items()}
+        values = {
+            name: spec.first_of(reader.field(name, node)) for name, spec in self.fields.items()
+        }
         code = values.get("function_code")
         ref = values.get("declaration_ref")
         if code is None:
@@ -194,7 +265,7 @@ class ResponseMapping:
                     f"Response {index} in {source_name} has no function code, so its meaning "
                     "is unknown.",
                     "response.function-code.missing",
-                    path=where,
+                    path=_where(node),
                     line=_line(node),
                 )
             )
@@ -208,7 +279,7 @@ class ResponseMapping:
                     f"Response {index} in {source_name} has the function code {code!r}, which "
                     f"the mapping {self.file} does not know (known codes: {known}).",
                     "response.function-code.unknown",
-                    path=where,
+                    path=_where(node),
                     line=_line(node),
                     value=code,
                 )
@@ -223,14 +294,14 @@ class ResponseMapping:
                     f"Response {index} in {source_name} (function code {code}) names no "
                     "declaration, so it cannot be matched to an item.",
                     "response.reference.missing",
-                    path=where,
+                    path=_where(node),
                     line=_line(node),
                 )
             )
             return None
         texts: list[str] = []
-        for path in self.reasons:
-            texts.extend(text for text in _texts(path(node)) if text not in texts)
+        for result in reader.reasons(node):
+            texts.extend(text for text in _texts(result) if text not in texts)
         reason = "; ".join(texts) if texts else meaning.reason
         return CustomsOutcome(
             declaration_ref=ref,
@@ -240,6 +311,50 @@ class ResponseMapping:
             issued_at=values.get("issued_at"),
             raw_function_code=code,
         )
+
+
+class _Reader(Protocol):
+    """How ``ResponseMapping._outcome`` reads a response node's fields and reasons."""
+
+    def field(self, name: str, node: etree._Element) -> Iterator[Any]:
+        """The results of the field's paths at ``node``, one path after the other."""
+        ...
+
+    def reasons(self, node: etree._Element) -> Iterator[Any]:
+        """The results of the reason paths at ``node``."""
+        ...
+
+
+class _XPathReader:
+    """The general route: the mapping's compiled XPaths, on a document ``unqualify`` renamed."""
+
+    def __init__(self, mapping: ResponseMapping) -> None:
+        self.mapping = mapping
+
+    def field(self, name: str, node: etree._Element) -> Iterator[Any]:
+        return (path(node) for path in self.mapping.fields[name].paths)
+
+    def reasons(self, node: etree._Element) -> Iterator[Any]:
+        return (path(node) for path in self.mapping.reasons)
+
+
+class _ChildReader:
+    """The same paths as child paths, read off the document as parsed (``ChildPath``)."""
+
+    def __init__(self, paths: _ChildPaths, index: ChildIndex) -> None:
+        self.paths = paths
+        self.index = index
+
+    def field(self, name: str, node: etree._Element) -> Iterator[Any]:
+        return (path.select(node, self.index) for path in self.paths.fields[name])
+
+    def reasons(self, node: etree._Element) -> Iterator[Any]:
+        return (path.select(node, self.index) for path in self.paths.reasons)
+
+
+def _where(node: etree._Element) -> str:
+    """The path of a response node in its document, for a problem about it."""
+    return str(node.getroottree().getpath(node))
 
 
 def _line(node: etree._Element) -> int | None:
@@ -418,6 +533,38 @@ def compile_response_mapping(data: Any, file: str) -> ResponseMapping:
         fields=fields,
         reasons=reasons,
         functions=functions,
+        child_paths=_child_paths(roots, namespaces, responses, fields, reasons),
+    )
+
+
+def _child_paths(
+    roots: frozenset[str],
+    namespaces: frozenset[str],
+    responses: etree.XPath,
+    fields: Mapping[str, _Field],
+    reasons: tuple[etree.XPath, ...],
+) -> _ChildPaths | None:
+    """The mapping's XPaths as child paths, or None when one of them is not a child path.
+
+    Namespace or root names with braces (never seen in practice) also keep the mapping on
+    its general route, where what such names mean is left to lxml.
+    """
+    if any("{" in name or "}" in name for name in (*roots, *namespaces)):
+        return None
+    every = [responses, *(path for spec in fields.values() for path in spec.paths), *reasons]
+    compiled = {path.path: ChildPath.compile(path.path) for path in every}
+    children = {text: path for text, path in compiled.items() if path is not None}
+    if len(children) != len(compiled):
+        return None
+    return _ChildPaths(
+        root_tags=frozenset(
+            {*roots, *(f"{{{namespace}}}{root}" for namespace in namespaces for root in roots)}
+        ),
+        responses=children[responses.path],
+        fields={
+            name: tuple(children[path.path] for path in spec.paths) for name, spec in fields.items()
+        },
+        reasons=tuple(children[path.path] for path in reasons),
     )
 
 

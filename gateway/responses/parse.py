@@ -75,8 +75,7 @@ def parse_response(endpoint_kind: str, body: bytes) -> list[CustomsOutcome]:
     mapping = response_mapping(endpoint_kind)
     source_name = f"the {endpoint_kind} response"
     root = parse_xml(body, source_name, max_bytes=MAX_RESPONSE_BYTES)
-    mapping.unqualify(root)
-    outcomes, problems = mapping.evaluate(root, source_name)
+    outcomes, problems = mapping.read(root, source_name)
     errors = [problem for problem in problems if problem.severity is Severity.ERROR]
     if errors:
         raise InputError(_summary(source_name, errors), errors)

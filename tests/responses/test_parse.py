@@ -31,14 +31,38 @@ def _sample(name: str) -> bytes:
 @pytest.mark.parametrize(
     ("name", "outcome", "lrn", "mrn", "issued", "code"),
     [
-        ("TT_IM068a_01_DMSRCV.xml", "acknowledged", "U.7849431R66ZB", "25GB17K2U6WMM38A05",
-         "2025-01-31T11:36:14Z", "02"),
-        ("TT_IM068a_03_DMSREQ.xml", "queried", "TT_IM68a_1612_001", "22GB2VL0IA6VLYBA03",
-         "2022-03-14T12:12:54Z", "11"),
-        ("TT_IM068a_05_DMSACC.xml", "accepted", "U.7849431R66ZB", "25GB17K2U6WMM38A05",
-         "2025-01-31T11:36:36Z", "01"),
-        ("TT_IM068a_07_DMSCLE.xml", "released", "U.7849431R66ZB", "25GB17K2U6WMM38A05",
-         "2025-01-31T11:36:36Z", "09"),
+        (
+            "TT_IM068a_01_DMSRCV.xml",
+            "acknowledged",
+            "U.7849431R66ZB",
+            "25GB17K2U6WMM38A05",
+            "2025-01-31T11:36:14Z",
+            "02",
+        ),
+        (
+            "TT_IM068a_03_DMSREQ.xml",
+            "queried",
+            "TT_IM68a_1612_001",
+            "22GB2VL0IA6VLYBA03",
+            "2022-03-14T12:12:54Z",
+            "11",
+        ),
+        (
+            "TT_IM068a_05_DMSACC.xml",
+            "accepted",
+            "U.7849431R66ZB",
+            "25GB17K2U6WMM38A05",
+            "2025-01-31T11:36:36Z",
+            "01",
+        ),
+        (
+            "TT_IM068a_07_DMSCLE.xml",
+            "released",
+            "U.7849431R66ZB",
+            "25GB17K2U6WMM38A05",
+            "2025-01-31T11:36:36Z",
+            "09",
+        ),
     ],
 )
 def test_hmrc_sample_notifications_map_to_their_outcomes(
@@ -80,7 +104,8 @@ def _notification(*responses: str) -> bytes:
 def _response(code: str, lrn: str | None = "LRN-7", extra: str = "") -> str:
     declaration = (
         f"<Declaration><FunctionalReferenceID>{lrn}</FunctionalReferenceID></Declaration>"
-        if lrn else ""
+        if lrn
+        else ""
     )
     return (
         f"<Response><FunctionCode>{code}</FunctionCode>"
@@ -141,8 +166,10 @@ def test_unknown_code_and_missing_reference_are_all_reported() -> None:
     [
         (b"", "input.empty"),
         (b"<MetaData><Response>", "xml.syntax"),
-        (b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><MetaData>&e;</MetaData>',
-         "xml.doctype"),
+        (
+            b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><MetaData>&e;</MetaData>',
+            "xml.doctype",
+        ),
         (b"<Declaration/>", "response.root"),
         (b"<MetaData/>", "response.empty"),
     ],

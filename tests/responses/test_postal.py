@@ -13,13 +13,20 @@ NS = {"p": POSTAL_RESPONSE_NS}
 
 @pytest.mark.parametrize(
     ("outcome", "code"),
-    [("acknowledged", "RCV"), ("accepted", "ACC"), ("released", "REL"), ("held", "HLD"),
-     ("queried", "INF"), ("rejected", "REF")],
+    [
+        ("acknowledged", "RCV"),
+        ("accepted", "ACC"),
+        ("released", "REL"),
+        ("held", "HLD"),
+        ("queried", "INF"),
+        ("rejected", "REF"),
+    ],
 )
 def test_every_outcome_renders_a_valid_postal_response(outcome: str, code: str) -> None:
     """Codes are those of mappings/responses/postal/upu-itmatt.yaml; output meets the XSD."""
-    result = CustomsOutcome("LRN-1", outcome, "A reason.", "25GB0123456789ABCD",
-                            "2025-01-31T11:36:14Z", "09")
+    result = CustomsOutcome(
+        "LRN-1", outcome, "A reason.", "25GB0123456789ABCD", "2025-01-31T11:36:14Z", "09"
+    )
     document = etree.fromstring(render_postal_response(result, "RR123456785GB"))
     assert validation_errors(load_schema("responses/upu-itmatt-response.xsd"), document) == []
     assert document.findtext("p:ItemId", namespaces=NS) == "RR123456785GB"
