@@ -39,6 +39,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import re
 import signal
 import sqlite3
@@ -169,6 +170,11 @@ class Phase:
     sent_at: dict[str, float] = field(default_factory=dict)
     """item_id -> time.time() its message was sent."""
     delivered_latencies: list[float] = field(default_factory=list)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU time (user + system) each process spent from the first request to the last
+    delivery: "gateway" (the gateway or the relay), "workers" (the gateway's translation
+    worker processes), "endpoint" (the simulator or the sink), "load" (this script); empty
+    where /proc cannot be read."""
 
     @property
     def accept_seconds(self) -> float:
@@ -238,6 +244,7 @@ def _progress(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _ITEM_ID = re.compile(rb"<ItemID>([^<]+)</ItemID>")
 
 
@@ -264,6 +271,57 @@ class Messages:
         return made
 
 
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) one process has used so far; 0 when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and every live descendant of it (translation workers), read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    tree = [pid]
+    for candidate in tree:
+        tree.extend(child for child, parent in parents.items() if parent == candidate)
+    return tree
+
+
+class CpuMeter:
+    """CPU seconds of the processes of a phase, between ``start`` and ``stop`` (Linux only)."""
+
+    def __init__(self, processes: dict[str, tuple[int, bool]]) -> None:
+        self.processes = processes
+        """Name -> (process ID, whether its descendants count too)."""
+        self._started: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        if not Path("/proc/self/stat").exists():
+            return {}
+        used: dict[str, float] = {}
+        for name, (root, tree) in self.processes.items():
+            used[name] = _process_cpu(root)
+            if tree:
+                used["workers"] = sum(_process_cpu(pid) for pid in _process_tree(root)[1:])
+        return used
+
+    def start(self) -> None:
+        self._started = self._now()
+
+    def stop(self, phase: Phase) -> None:
+        ended = self._now()
+        phase.cpu_seconds = {name: ended[name] - self._started.get(name, 0.0) for name in ended}
+
+
 def _percentile(values: Sequence[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -275,8 +333,11 @@ def _percentile(values: Sequence[float], share: float) -> float:
 
 
 async def _gateway_phases(
-    work: Path, endpoint_port: int, options: argparse.Namespace
+    work: Path, endpoint: tuple[int, int], options: argparse.Namespace
 ) -> tuple[Phase, Phase]:
+    """The single-item and batch phases against ``gateway serve``; ``endpoint``: the simulator's
+    (process ID, port)."""
+    endpoint_pid, endpoint_port = endpoint
     messages = Messages()
     port = _free_port()
     config = {
@@ -315,13 +376,24 @@ async def _gateway_phases(
             await _send(http, base + FEED_PATH, messages.make(1, 200), 1, warm)
             await _wait_taken(http, counts, warm.items_accepted)
             taken = warm.items_accepted
+            meter = CpuMeter(
+                {
+                    "gateway": (gateway.pid, True),
+                    "endpoint": (endpoint_pid, False),
+                    "load": (os.getpid(), False),
+                }
+            )
             bodies = messages.make(options.messages, 1)
+            meter.start()
             await _send(http, base + FEED_PATH, bodies, options.concurrency, single)
             single.delivered_at = await _wait_taken(http, counts, taken + single.items_accepted)
+            meter.stop(single)
             taken += single.items_accepted
             batches = messages.make(options.batches, BATCH_ITEMS)
+            meter.start()
             await _send(http, base + FEED_PATH, batches, 2, batch)
             batch.delivered_at = await _wait_taken(http, counts, taken + batch.items_accepted)
+            meter.stop(batch)
     finally:
         _stop(gateway)
     with contextlib.closing(sqlite3.connect(work / "gateway.db")) as db:
@@ -335,7 +407,10 @@ async def _gateway_phases(
     return single, batch
 
 
-async def _relay_phase(work: Path, sink_port: int, options: argparse.Namespace) -> Phase:
+async def _relay_phase(work: Path, endpoint: tuple[int, int], options: argparse.Namespace) -> Phase:
+    """The same single-item messages through the bare relay; ``endpoint``: the sink's
+    (process ID, port)."""
+    endpoint_pid, sink_port = endpoint
     messages = Messages()
     port = _free_port()
     log = work / "relay.log"
@@ -363,10 +438,20 @@ async def _relay_phase(work: Path, sink_port: int, options: argparse.Namespace) 
             warm = Phase("warm-up")
             await _send(http, url, messages.make(200, 1), options.concurrency, warm)
             await _wait_taken(http, counts, warm.items_accepted)
-            await _send(http, url, messages.make(options.messages, 1), options.concurrency, phase)
+            meter = CpuMeter(
+                {
+                    "gateway": (relay.pid, True),
+                    "endpoint": (endpoint_pid, False),
+                    "load": (os.getpid(), False),
+                }
+            )
+            bodies = messages.make(options.messages, 1)
+            meter.start()
+            await _send(http, url, bodies, options.concurrency, phase)
             phase.delivered_at = await _wait_taken(
                 http, counts, warm.items_accepted + phase.items_accepted
             )
+            meter.stop(phase)
     finally:
         _stop(relay)
     return phase
@@ -416,6 +501,32 @@ def _print_table(phases: Sequence[Phase]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
+def _cpu_per_unit(phase: Phase, units: int) -> dict[str, float]:
+    """Milliseconds of CPU per unit (message or item) by process, and their total."""
+    if not phase.cpu_seconds or not units:
+        return {}
+    shares = {name: seconds * 1000 / units for name, seconds in phase.cpu_seconds.items()}
+    shares["total"] = sum(shares.values())
+    return {name: round(value, 3) for name, value in shares.items()}
+
+
+def _print_cpu(rows: Sequence[tuple[str, Phase, dict[str, float]]]) -> None:
+    """Where the two cores went: CPU milliseconds per unit by process, and cores kept busy."""
+    if not any(cpu for _, _, cpu in rows):
+        return
+    print()
+    print("CPU ms per unit       gateway  workers  endpoint  load gen.   total  cores busy")
+    for label, phase, cpu in rows:
+        if not cpu:
+            continue
+        busy = sum(phase.cpu_seconds.values()) / phase.delivered_seconds
+        print(
+            f"{label:20} {cpu['gateway']:8.3f} {cpu.get('workers', 0.0):8.3f}"
+            f" {cpu['endpoint']:9.3f} {cpu['load']:10.3f}"
+            f" {cpu['total']:7.3f} {busy:11.2f}"
+        )
+
+
 async def _main(options: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as folder:
         work = Path(folder)
@@ -432,11 +543,21 @@ async def _main(options: argparse.Namespace) -> dict[str, Any]:
         )
         try:
             _wait_ready(endpoint, "endpoint simulator", log)
-            single, batch = await _gateway_phases(work, endpoint_port, options)
-            relay = await _relay_phase(work, sink_port, options)
+            single, batch = await _gateway_phases(work, (endpoint.pid, endpoint_port), options)
+            relay = await _relay_phase(work, (endpoint.pid, sink_port), options)
         finally:
             _stop(endpoint)
     _print_table([single, batch, relay])
+    cpu_single = _cpu_per_unit(single, single.messages)
+    cpu_batch = _cpu_per_unit(batch, batch.items_accepted)
+    cpu_relay = _cpu_per_unit(relay, relay.messages)
+    _print_cpu(
+        [
+            ("single (per message)", single, cpu_single),
+            ("batches (per item)", batch, cpu_batch),
+            ("relay (per message)", relay, cpu_relay),
+        ]
+    )
     single_rate = single.messages / single.accept_seconds
     relay_rate = relay.messages / relay.accept_seconds
     return {
@@ -450,6 +571,9 @@ async def _main(options: argparse.Namespace) -> dict[str, Any]:
         "p99_delivered_ms": round(_percentile(single.delivered_latencies, 0.99) * 1000, 1),
         "relay_msgs_per_s": round(relay_rate),
         "vs_relay": round(single_rate / relay_rate, 3),
+        "cpu_ms_per_single_message": cpu_single,
+        "cpu_ms_per_batch_item": cpu_batch,
+        "cpu_ms_per_relay_message": cpu_relay,
         "messages": options.messages,
         "batches": options.batches,
         "concurrency": options.concurrency,

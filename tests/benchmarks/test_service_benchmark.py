@@ -37,3 +37,27 @@ def test_service_benchmark_quick_run_ends_with_every_figure() -> None:
     assert (
         abs(figures["vs_relay"] - figures["single_msgs_per_s"] / figures["relay_msgs_per_s"]) < 0.01
     )
+    if Path("/proc/self/stat").exists():  # CPU per unit is read from /proc
+        for key in ("cpu_ms_per_single_message", "cpu_ms_per_batch_item"):
+            cpu = figures[key]
+            assert cpu["gateway"] > 0 and cpu["workers"] >= 0 and cpu["endpoint"] > 0, cpu
+            parts = cpu["gateway"] + cpu["workers"] + cpu["endpoint"] + cpu["load"]
+            assert abs(cpu["total"] - parts) < 0.01, cpu
+        assert figures["cpu_ms_per_relay_message"]["workers"] == 0  # the relay has none
+
+
+def test_http_ceiling_benchmark_measures_both_servers() -> None:
+    """benchmarks/http_ceiling.py loads a bare server and the simulator, and every submission
+    is taken (it refuses to print a figure when one was not)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "http_ceiling.py"), "--seconds", "0.3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["bare_requests_per_s"] > 0
+    assert figures["simulator_requests_per_s"] > 0
