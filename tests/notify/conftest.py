@@ -59,7 +59,18 @@ async def submitted_items(
     now = time.time()
     await store.save_message(
         NewMessage(
-            message_id, "upu-itmatt", sender, None, "h", b"<raw/>", now, "accepted", 202, {}, (), items
+            message_id,
+            "upu-itmatt",
+            sender,
+            None,
+            "h",
+            b"<raw/>",
+            now,
+            "accepted",
+            202,
+            {},
+            (),
+            items,
         )
     )
     for claimed in await store.claim_deliveries("uk-cds", 100, 30, now):

@@ -32,9 +32,15 @@ OUTCOME = outcome("LRN-42", "released")
 
 def test_event_carries_ids_and_outcome_only() -> None:
     moment = datetime(2025, 2, 1, 8, 0, tzinfo=UTC)
-    event = build_outcome_event(OUTCOME, item_id="RR123456785GB", message_id="m-1",
-                                feed="upu-itmatt", destination="uk-cds", event_id="e-1",
-                                occurred_at=moment)
+    event = build_outcome_event(
+        OUTCOME,
+        item_id="RR123456785GB",
+        message_id="m-1",
+        feed="upu-itmatt",
+        destination="uk-cds",
+        event_id="e-1",
+        occurred_at=moment,
+    )
     assert event == {
         "id": "e-1",
         "type": "item.customs_outcome",
@@ -89,8 +95,9 @@ def test_signed_request_signs_the_stored_body_at_each_attempt() -> None:
     assert first.timeout == 3
     assert first.headers[EVENT_ID_HEADER] == second.headers[EVENT_ID_HEADER] == "event-7"
     assert first.headers["Content-Type"] == "application/json"
-    assert verify_signature(SECRET.encode(), body, second.headers[SIGNATURE_HEADER],
-                            now=int(now[0])) == int(now[0])
+    assert verify_signature(
+        SECRET.encode(), body, second.headers[SIGNATURE_HEADER], now=int(now[0])
+    ) == int(now[0])
     with pytest.raises(SignatureError, match="replay"):
         verify_signature(SECRET.encode(), body, first.headers[SIGNATURE_HEADER], now=int(now[0]))
 
@@ -105,13 +112,17 @@ def _config(partner: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_webhook_settings_per_partner_with_defaults() -> None:
-    config = config_from_dict(_config({
-        "webhook_url": "https://post-a.example/hook",
-        "webhook_secret": "s3cret",
-        "webhook_retry": {"base_delay_seconds": 0.1, "max_attempts": 3},
-        "webhook_concurrency": 2,
-        "webhook_breaker": {"failure_threshold": 3},
-    }))
+    config = config_from_dict(
+        _config(
+            {
+                "webhook_url": "https://post-a.example/hook",
+                "webhook_secret": "s3cret",
+                "webhook_retry": {"base_delay_seconds": 0.1, "max_attempts": 3},
+                "webhook_concurrency": 2,
+                "webhook_breaker": {"failure_threshold": 3},
+            }
+        )
+    )
     pull_only = config_from_dict({"partners": {"post-b": {"token": "t"}}})
     partners = webhook_partners({**config.partners, **pull_only.partners})
     assert list(partners) == ["post-a"]
@@ -128,14 +139,30 @@ def test_webhook_settings_per_partner_with_defaults() -> None:
     ("partner", "message"),
     [
         ({"webhook_url": "https://post-a.example/hook"}, "needs a webhook_secret"),
-        ({"webhook_url": "ftp://post-a.example/hook", "webhook_secret": "k"},
-         "must start with http:// or https://"),
-        ({"webhook_url": "http://h/x", "webhook_secret": "k",
-          "webhook_retry": {"max_attempts": 0}}, "partners.post-a.webhook_retry.max_attempts"),
-        ({"webhook_url": "http://h/x", "webhook_secret": "k", "webhook_timeout_seconds": 0},
-         "partners.post-a.webhook_timeout_seconds"),
-        ({"webhook_url": "http://h/x", "webhook_secret": "k",
-          "webhook_breaker": {"reset_seconds": 0}}, "partners.post-a.webhook_breaker.reset_seconds"),
+        (
+            {"webhook_url": "ftp://post-a.example/hook", "webhook_secret": "k"},
+            "must start with http:// or https://",
+        ),
+        (
+            {
+                "webhook_url": "http://h/x",
+                "webhook_secret": "k",
+                "webhook_retry": {"max_attempts": 0},
+            },
+            "partners.post-a.webhook_retry.max_attempts",
+        ),
+        (
+            {"webhook_url": "http://h/x", "webhook_secret": "k", "webhook_timeout_seconds": 0},
+            "partners.post-a.webhook_timeout_seconds",
+        ),
+        (
+            {
+                "webhook_url": "http://h/x",
+                "webhook_secret": "k",
+                "webhook_breaker": {"reset_seconds": 0},
+            },
+            "partners.post-a.webhook_breaker.reset_seconds",
+        ),
     ],
 )
 def test_webhook_configuration_is_checked_at_start(partner: dict[str, Any], message: str) -> None:

@@ -38,7 +38,10 @@ async def test_events_are_written_with_the_outcome_for_partners_with_a_webhook(
     assert item.state == ItemState.ACCEPTED
     [webhook] = item.webhooks
     assert (webhook.partner, webhook.outcome, webhook.status, webhook.attempts) == (
-        "post-a", "accepted", "pending", 0
+        "post-a",
+        "accepted",
+        "pending",
+        0,
     )
     assert webhook.created_at == 300.0
     assert (await store.find_items("RR2"))[0].webhooks == ()
@@ -81,13 +84,22 @@ async def test_a_later_event_of_an_item_waits_for_the_earlier_one(store: SqliteS
     await apply_outcomes(store, [outcome("RR1", "released"), outcome("RR2", "accepted")], at=301.0)
     first = await store.claim_webhooks("post-a", 10, 30, now=302.0)
     assert [(c.item_id, json.loads(c.body)["data"]["outcome"]) for c in first] == [
-        ("m1-i0", "accepted"), ("m1-i1", "accepted")
+        ("m1-i0", "accepted"),
+        ("m1-i1", "accepted"),
     ]
     assert await store.next_webhook_due("post-a") == 332.0, "the waiting event is not counted"
     rr1 = first[0]
     await store.finish_webhook(
-        AttemptResult(rr1.delivery_id, 1, AttemptOutcome.RETRY, 302, 303, 503, "HTTP 503",
-                      next_attempt_at=310.0)
+        AttemptResult(
+            rr1.delivery_id,
+            1,
+            AttemptOutcome.RETRY,
+            302,
+            303,
+            503,
+            "HTTP 503",
+            next_attempt_at=310.0,
+        )
     )
     assert await store.claim_webhooks("post-a", 10, 30, now=305.0) == []
     [retried] = await store.claim_webhooks("post-a", 10, 30, now=310.0)
@@ -107,8 +119,15 @@ async def test_attempts_and_final_status_are_in_the_item_trail(store: SqliteStor
         AttemptResult(by_item["m1-i0"].delivery_id, 1, AttemptOutcome.DELIVERED, 301, 302, 204)
     )
     await store.finish_webhook(
-        AttemptResult(by_item["m1-i1"].delivery_id, 1, AttemptOutcome.DEAD, 301, 302, 400,
-                      "HTTP 400: unknown item")
+        AttemptResult(
+            by_item["m1-i1"].delivery_id,
+            1,
+            AttemptOutcome.DEAD,
+            301,
+            302,
+            400,
+            "HTTP 400: unknown item",
+        )
     )
     assert await store.webhook_queue_depths() == {}
     [sent] = await store.find_items("RR1")

@@ -91,8 +91,10 @@ async def test_signed_event_reaches_a_verifying_receiver(
     assert event["id"] == item.webhooks[0].event_id
     assert event["data"]["outcome"] == "released" and event["data"]["item_id"] == "m1-i0"
     assert item.webhooks[0].attempts == 1
-    assert metrics.counter_value("gateway_webhook_attempts_total", partner="post-a",
-                                 outcome="sent") == 1
+    assert (
+        metrics.counter_value("gateway_webhook_attempts_total", partner="post-a", outcome="sent")
+        == 1
+    )
 
 
 async def test_failing_webhook_is_retried_then_sent_once(
@@ -110,7 +112,10 @@ async def test_failing_webhook_is_retried_then_sent_once(
     assert len(set(receiver.event_ids)) == 1, "every attempt carries the same event ID"
     assert item.webhooks[0].attempts == 4
     assert [(a.attempt, a.outcome, a.status_code) for a in item.webhook_attempts] == [
-        (1, "retry", 500), (2, "retry", 503), (3, "retry", 429), (4, "sent", 204)
+        (1, "retry", 500),
+        (2, "retry", 503),
+        (3, "retry", 429),
+        (4, "sent", 204),
     ]
     assert item.webhook_attempts[0].detail == "HTTP 500: answer 500"
     count = metrics.counter_value
@@ -131,8 +136,10 @@ async def test_permanent_refusal_is_dead_with_the_reason(
     error = item.webhooks[0].last_error or ""
     assert error.startswith("Gave up delivering to the webhook of partner 'post-a'")
     assert "HTTP 400: answer 400" in error
-    assert metrics.counter_value("gateway_webhook_attempts_total", partner="post-a",
-                                 outcome="dead") == 1
+    assert (
+        metrics.counter_value("gateway_webhook_attempts_total", partner="post-a", outcome="dead")
+        == 1
+    )
 
 
 async def test_receiver_with_another_secret_refuses_and_the_event_is_dead(
@@ -221,7 +228,8 @@ async def test_pending_events_are_sent_once_after_a_restart(tmp_path: Path) -> N
     ids = [e["id"] for e in receiver.events]
     assert len(ids) == len(set(ids)) == 4, "each event taken once"
     assert [e["data"]["outcome"] for e in receiver.events if e["data"]["item_id"] == "m1-i0"] == [
-        "accepted", "released"
+        "accepted",
+        "released",
     ]
     attempts = [a.attempt for a in item.webhook_attempts if a.event_id == item.webhooks[0].event_id]
     assert attempts == list(range(1, len(attempts) + 1)) and len(attempts) >= 2, (
@@ -256,9 +264,15 @@ async def test_stopping_during_a_claim_sends_what_was_claimed(
     outbox = _SlowClaims(store, "post-a")
     transport = AiohttpTransport()
     worker = EndpointWorker(
-        "post-a", receiver.url, store, transport, policy=FAST,
-        breaker=CircuitBreaker(5, 10, time.monotonic), outbox=outbox,
-        build_request=signed_request(partner), idle_poll=0.05,
+        "post-a",
+        receiver.url,
+        store,
+        transport,
+        policy=FAST,
+        breaker=CircuitBreaker(5, 10, time.monotonic),
+        outbox=outbox,
+        build_request=signed_request(partner),
+        idle_poll=0.05,
     )
     worker.start()
     try:

@@ -54,20 +54,25 @@ async def test_webhooks_pending_at_stop_are_sent_once_after_a_restart(tmp_path: 
             "post-a": {
                 "webhook_url": f"http://127.0.0.1:{hook_port}/hooks/customs",
                 "webhook_secret": SECRET,
-                "webhook_retry": {"base_delay_seconds": 0.01, "max_delay_seconds": 0.05,
-                                  "max_attempts": 10_000},
+                "webhook_retry": {
+                    "base_delay_seconds": 0.01,
+                    "max_delay_seconds": 0.05,
+                    "max_attempts": 10_000,
+                },
             }
         },
     )
     receiver = Receiver()
     try:
         async with GatewayServer(config) as server, aiohttp.ClientSession() as http:
-            async with http.post(f"{server.url}/v1/feeds/upu-itmatt/messages",
-                                 data=sample("us-to-gb.xml"), headers=SENDER) as response:
+            async with http.post(
+                f"{server.url}/v1/feeds/upu-itmatt/messages",
+                data=sample("us-to-gb.xml"),
+                headers=SENDER,
+            ) as response:
                 assert response.status == 202
                 answer = await response.json()
-            references = [i["declaration_id"] for i in answer["items"]
-                          if i["status"] == "accepted"]
+            references = [i["declaration_id"] for i in answer["items"] if i["status"] == "accepted"]
             assert references
             assert server.gateway is not None
             deadline = time.monotonic() + 10
@@ -76,8 +81,10 @@ async def test_webhooks_pending_at_stop_are_sent_once_after_a_restart(tmp_path: 
                 await asyncio.sleep(0.02)
             for kind in ("accepted", "cleared"):
                 for reference in references:
-                    async with http.post(f"{server.url}/v1/responses/uk-cds",
-                                         data=build_notification(kind, reference)) as response:
+                    async with http.post(
+                        f"{server.url}/v1/responses/uk-cds",
+                        data=build_notification(kind, reference),
+                    ) as response:
                         assert response.status == 200
             while not all(
                 any(e["kind"] == "webhook" for e in item["trail"])
@@ -116,8 +123,9 @@ async def test_webhooks_pending_at_stop_are_sent_once_after_a_restart(tmp_path: 
     assert receiver.refusals == []
     for item in items:
         assert [w["outcome"] for w in item["webhooks"]] == ["accepted", "released"]
-        mine = [e["data"]["outcome"] for e in receiver.events
-                if e["data"]["item_id"] == item["item_id"]]
+        mine = [
+            e["data"]["outcome"] for e in receiver.events if e["data"]["item_id"] == item["item_id"]
+        ]
         assert mine == ["accepted", "released"], "in order per item"
         trail = [e for e in item["trail"] if e["kind"] == "webhook"]
         assert {e["partner"] for e in trail} == {"post-a"}
@@ -154,18 +162,22 @@ async def test_events_left_for_a_partner_whose_webhook_was_removed_are_given_up(
     deadline = time.monotonic() + 10
     try:
         async with GatewayServer(with_hook) as server, aiohttp.ClientSession() as http:
-            async with http.post(f"{server.url}/v1/feeds/upu-itmatt/messages",
-                                 data=sample("us-to-gb.xml"), headers=SENDER) as response:
+            async with http.post(
+                f"{server.url}/v1/feeds/upu-itmatt/messages",
+                data=sample("us-to-gb.xml"),
+                headers=SENDER,
+            ) as response:
                 answer = await response.json()
-            references = [i["declaration_id"] for i in answer["items"]
-                          if i["status"] == "accepted"]
+            references = [i["declaration_id"] for i in answer["items"] if i["status"] == "accepted"]
             assert references and server.gateway is not None
             while await server.gateway.store.queue_depths():
                 assert time.monotonic() < deadline, "declarations were not delivered"
                 await asyncio.sleep(0.02)
             for reference in references:
-                async with http.post(f"{server.url}/v1/responses/uk-cds",
-                                     data=build_notification("accepted", reference)) as response:
+                async with http.post(
+                    f"{server.url}/v1/responses/uk-cds",
+                    data=build_notification("accepted", reference),
+                ) as response:
                     assert response.status == 200
             async with http.get(f"{server.url}/metrics") as response:
                 metrics = await response.text()
@@ -177,8 +189,9 @@ async def test_events_left_for_a_partner_whose_webhook_was_removed_are_given_up(
                 metrics = await response.text()
     finally:
         await endpoint_runner.cleanup()
-    assert not [line for line in metrics.splitlines()
-                if line.startswith("gateway_webhook_queue_depth{")], "nothing left waiting"
+    assert not [
+        line for line in metrics.splitlines() if line.startswith("gateway_webhook_queue_depth{")
+    ], "nothing left waiting"
     for item in items:
         [webhook] = item["webhooks"]
         assert webhook["status"] == "dead"

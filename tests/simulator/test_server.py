@@ -137,8 +137,9 @@ async def test_callbacks_follow_the_configured_outcome_mix(
     )
     async with CustomsSimulator(options) as sim, aiohttp.ClientSession() as session:
         for number in range(5):
-            status, _ = await post(session, sim, declaration(h7_template, f"LRN-{number}"),
-                                   f"k{number}")
+            status, _ = await post(
+                session, sim, declaration(h7_template, f"LRN-{number}"), f"k{number}"
+            )
             assert status == 202
         await sim.wait_for_callbacks(timeout=10)
         chains: dict[str, list[str]] = {}
@@ -147,10 +148,15 @@ async def test_callbacks_follow_the_configured_outcome_mix(
                 chains.setdefault(outcome.declaration_ref, []).append(outcome.outcome)
         assert sorted(chains) == [f"LRN-{number}" for number in range(5)]
         by_chain = sorted(tuple(chain) for chain in chains.values())
-        assert by_chain == sorted([
-            ("accepted", "released"), ("accepted", "released"), ("queried",),
-            ("accepted", "held"), ("rejected",),
-        ])
+        assert by_chain == sorted(
+            [
+                ("accepted", "released"),
+                ("accepted", "released"),
+                ("queried",),
+                ("accepted", "held"),
+                ("rejected",),
+            ]
+        )
         assert sim.counts.callbacks_sent == len(receiver.bodies) == 8  # 2+2+1+2+1
         assert {chains[lrn][-1] for lrn in chains} == {"released", "queried", "held", "rejected"}
         assert {lrn: sim.decisions[lrn] for lrn in chains} == {
@@ -160,8 +166,12 @@ async def test_callbacks_follow_the_configured_outcome_mix(
 
 async def test_failed_callbacks_are_retried(h7_template: bytes, receiver: Receiver) -> None:
     receiver.fail_first = 2
-    options = SimulatorOptions(callback_url=receiver.url, release_after_accept=False,
-                               first_callback_delay=0.0, callback_backoff=0.01)
+    options = SimulatorOptions(
+        callback_url=receiver.url,
+        release_after_accept=False,
+        first_callback_delay=0.0,
+        callback_backoff=0.01,
+    )
     async with CustomsSimulator(options) as sim, aiohttp.ClientSession() as session:
         await post(session, sim, h7_template, "k")
         await sim.wait_for_callbacks(timeout=10)
@@ -173,9 +183,12 @@ async def test_failed_callbacks_are_retried(h7_template: bytes, receiver: Receiv
 async def test_duplicate_callbacks_are_injected_on_demand(
     h7_template: bytes, receiver: Receiver
 ) -> None:
-    options = SimulatorOptions(callback_url=receiver.url, release_after_accept=False,
-                               first_callback_delay=0.0,
-                               faults=FaultSettings(duplicate_callback_rate=1.0))
+    options = SimulatorOptions(
+        callback_url=receiver.url,
+        release_after_accept=False,
+        first_callback_delay=0.0,
+        faults=FaultSettings(duplicate_callback_rate=1.0),
+    )
     async with CustomsSimulator(options) as sim, aiohttp.ClientSession() as session:
         await post(session, sim, h7_template, "k")
         await sim.wait_for_callbacks(timeout=10)
@@ -221,8 +234,9 @@ async def test_timeout_fault_hangs_longer_than_the_client_waits(h7_template: byt
     async with CustomsSimulator(options) as sim, aiohttp.ClientSession() as session:
         started = time.monotonic()
         with pytest.raises(TimeoutError):
-            async with session.post(sim.declarations_url, data=h7_template,
-                                    timeout=aiohttp.ClientTimeout(total=0.3)):
+            async with session.post(
+                sim.declarations_url, data=h7_template, timeout=aiohttp.ClientTimeout(total=0.3)
+            ):
                 pass
         assert time.monotonic() - started < 5
         assert sim.counts.unique == 0
@@ -235,9 +249,12 @@ async def test_lost_response_is_taken_and_its_retry_deduplicated(h7_template: by
     async with CustomsSimulator() as sim, aiohttp.ClientSession() as session:
         sim.faults.update({"lost_response_rate": 1.0, "hang_seconds": 30})
         with pytest.raises(TimeoutError):
-            async with session.post(sim.declarations_url, data=h7_template,
-                                    headers={"Idempotency-Key": "lost"},
-                                    timeout=aiohttp.ClientTimeout(total=0.3)):
+            async with session.post(
+                sim.declarations_url,
+                data=h7_template,
+                headers={"Idempotency-Key": "lost"},
+                timeout=aiohttp.ClientTimeout(total=0.3),
+            ):
                 pass
         sim.faults.update({"lost_response_rate": 0.0})
         status, _ = await post(session, sim, h7_template, "lost")
@@ -278,10 +295,14 @@ async def test_injected_validator_replaces_the_schema() -> None:
         found = document.findtext(f".//{{{DEC}}}FunctionalReferenceID")
         return [] if found == "ABC" else [f"line 1: the LRN {found!r} is not ABC."]
 
-    body = (f'<Declaration xmlns="{DEC}"><FunctionalReferenceID>ABC</FunctionalReferenceID>'
-            "</Declaration>").encode()
-    async with CustomsSimulator(SimulatorOptions(validator=only_lrn_abc)) as sim, \
-            aiohttp.ClientSession() as session:
+    body = (
+        f'<Declaration xmlns="{DEC}"><FunctionalReferenceID>ABC</FunctionalReferenceID>'
+        "</Declaration>"
+    ).encode()
+    async with (
+        CustomsSimulator(SimulatorOptions(validator=only_lrn_abc)) as sim,
+        aiohttp.ClientSession() as session,
+    ):
         assert (await post(session, sim, body, "a"))[0] == 202
         assert (await post(session, sim, body.replace(b"ABC", b"XYZ"), "b"))[0] == 400
         assert sim.seen_lrns == {"ABC"}

@@ -242,7 +242,9 @@ async def test_a_receipt_is_recorded_with_the_attempt_it_answers(store: SqliteSt
     assert isinstance(recorded, list)
     [applied] = recorded
     assert (applied.item_id, applied.applied, applied.to_state) == (
-        "i1", True, ItemState.ACKNOWLEDGED
+        "i1",
+        True,
+        ItemState.ACKNOWLEDGED,
     )
     [item] = await store.find_items("RR1")
     assert item.state == ItemState.ACKNOWLEDGED
