@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from gateway.errors import SchemaError
@@ -178,3 +180,43 @@ def test_schema_pack_builds_a_driver_over_its_files_once(tmp_path: Path) -> None
     )
     assert validation_errors(validator, etree.fromstring(good)) == []
     assert validation_errors(validator, etree.fromstring(good.replace(b">1<", b">x<")))
+
+
+def _pattern_schema(pattern: str) -> etree.XMLSchema:
+    body = f"""<xs:schema {XS}>
+      <xs:element name="v"><xs:simpleType><xs:restriction base="xs:string">
+        <xs:pattern value="{pattern}"/>
+      </xs:restriction></xs:simpleType></xs:element></xs:schema>"""
+    return etree.XMLSchema(etree.fromstring(body))
+
+
+_SAID_TEXT = _pattern_schema(".*\\S.*")
+_FAST_TEXT = _pattern_schema("[ \\t]*\\S.*")
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [" ", "\t", "\n", "\r", "a", "Z", "0", "-", "\u00a0", "é", "\u3000"]
+        ),
+        max_size=8,
+    )
+)
+def test_fast_text_pattern_accepts_exactly_what_the_plain_one_accepts(value: str) -> None:
+    """The UK CDS text types' "[ \\t]*\\S.*" decides every value as ".*\\S.*" does (XSD regex
+    semantics: "." is any character but a line break, "\\s" is space, tab, CR and LF)."""
+    element = etree.Element("v")
+    element.text = value
+    assert _FAST_TEXT.validate(element) == _SAID_TEXT.validate(element), repr(value)
+
+
+def test_uk_cds_text_types_use_the_fast_pattern() -> None:
+    """Every text pattern of the shipped UK CDS schemas is the fast form."""
+    folder = Path(__file__).resolve().parents[1] / "schemas" / "destinations" / "uk-cds"
+    patterns = [
+        element.get("value")
+        for path in folder.glob("*.xsd")
+        for element in etree.parse(str(path)).iter("{http://www.w3.org/2001/XMLSchema}pattern")
+    ]
+    assert "[ \\t]*\\S.*" in patterns
+    assert ".*\\S.*" not in patterns
