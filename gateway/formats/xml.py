@@ -93,9 +93,36 @@ def refuse_parsed_doctype(root: etree._Element, source_name: str) -> None:
 def syntax_error(source_name: str, exc: etree.XMLSyntaxError) -> InputError:
     line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else None
     reason = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc).rstrip(".")
+    # lxml ends the reason with ", line L, column C" and libxml2 says "in tag X line N" for
+    # the element left open: said once, in words, the position goes before the reason.
+    position = _POSITION.search(reason)
+    column = None
+    if position is not None:
+        reason = reason[: position.start()].rstrip(".")
+        column = int(position.group(2))
+        line = line or int(position.group(1))
+    for pattern, words in _LIBXML_WORDING:
+        reason = pattern.sub(words, reason)
     where = f" on line {line}" if line else ""
+    if where and column:
+        where += f", column {column}"
     message = f"{source_name} is not well-formed XML{where}: {reason}."
     return InputError(message, [input_problem(source_name, message, line=line, code="xml.syntax")])
+
+
+_POSITION = re.compile(r",? line (\d+), column (\d+)$")
+_LIBXML_WORDING = (
+    (re.compile(r"in tag (\S+) line (\d+)"), r"in the element \1 opened on line \2"),
+    (
+        re.compile(r"Opening and ending tag mismatch: (\S+) line (\d+) and (\S+)"),
+        r"the element \1 opened on line \2 is closed by </\3>",
+    ),
+    (
+        re.compile(r"Couldn't find end of Start Tag (\S+) line (\d+)"),
+        r"the start tag of \1 on line \2 is not closed",
+    ),
+)
+"""libxml2's terse phrases for where an element began, in words a sender can act on."""
 
 
 def check_size(size: int, source_name: str, max_bytes: int) -> None:
