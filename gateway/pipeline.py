@@ -29,6 +29,8 @@ from lxml import etree
 from gateway.canonical import CANONICAL_NS, PROBLEM_NS
 from gateway.errors import ConfigurationError, GatewayError, InputError, MappingError
 from gateway.formats.chunks import (
+    HeaderCheck,
+    HeaderNeeds,
     PrefixedStream,
     SourceChunk,
     check_root,
@@ -47,7 +49,8 @@ from gateway.mapping.markers import (
     problem_from_marker,
 )
 from gateway.mapping.paths import tokenize
-from gateway.mapping.references import bound_references
+from gateway.mapping.references import bound_references, variable_name
+from gateway.mapping.spec import MappingSpec
 from gateway.problems import Problem, Severity
 from gateway.translation import TranslatedDeclaration, TranslationResult
 
@@ -231,7 +234,7 @@ class Pipeline:
             )
             return chunk, [] if target is None else self.render(chunk, target, trace=trace)
 
-        sources = self._source_chunks(mapping, stream, source_name)
+        sources = self._source_chunks(mapping, stream, source_name, documents)
         if jobs <= 1:
             for source, structural in sources:
                 yield translate_chunk(source, structural)
@@ -320,10 +323,17 @@ class Pipeline:
         return FeedResult(feed, message_id, tuple(declarations), (), tuple(sorted(unmapped)))
 
     def _source_chunks(
-        self, mapping: CompiledMapping, stream: IO[bytes], source_name: str
+        self,
+        mapping: CompiledMapping,
+        stream: IO[bytes],
+        source_name: str,
+        references: Mapping[str, etree._Element] | None = None,
     ) -> Iterator[tuple[SourceChunk, dict[int, list[Problem]] | None]]:
         """Source chunks, each with its structural problems when they were found while reading
-        (JSON Schema), or None when the chunk is still to be validated (XSD)."""
+        (JSON Schema), or None when the chunk is still to be validated (XSD).
+
+        A large XML message is streamed only while the header read before its first item
+        holds every message-level value (see ``gateway.formats.chunks``)."""
         spec = mapping.spec
         if spec.input_format == "json":
             data = stream.read(self.max_bytes + 1)
@@ -358,6 +368,7 @@ class Pipeline:
             item_path=item_path,
             chunk_size=self.chunk_size,
             max_bytes=self.max_bytes,
+            header_check=_message_header_check(spec, references or {}),
         ):
             yield chunk, None
 
@@ -964,6 +975,82 @@ def _simple_path(
         else:
             return None
     return tuple(names) if names and not expect_name else None
+
+
+def _message_header_check(
+    spec: MappingSpec, references: Mapping[str, etree._Element]
+) -> HeaderCheck | None:
+    """Whether a header holds every message-level value of a feed mapping (None: it has none).
+
+    The values are read as the feed stylesheet reads them: from the root element, with the
+    mapping's namespaces and the reference documents as ``$ref-NAME``.
+    """
+    expressions = ([spec.message_id] if spec.message_id else []) + [
+        xpath for _text, xpath in spec.message_values.values()
+    ]
+    if not expressions:
+        return None
+    paths = _message_paths(tuple(expressions), tuple(sorted(spec.namespaces.items())))
+    variables: dict[str, Any] = {variable_name(name): [] for name in spec.references}
+    variables.update({variable_name(name): [root] for name, root in references.items()})
+
+    def check(header: etree._Element, containers: Sequence[etree._Element]) -> HeaderNeeds:
+        places = [_where_selected(path, header, containers, variables) for path in paths]
+        return HeaderNeeds(
+            known=all(place is not None for place in places),
+            in_containers=any(place == "containers" for place in places),
+        )
+
+    return check
+
+
+@functools.lru_cache(maxsize=64)
+def _message_paths(
+    expressions: tuple[str, ...], namespace_items: tuple[tuple[str, str], ...]
+) -> tuple[etree.XPath | None, ...]:
+    """The message-level paths of a mapping, compiled once (None: libxml2 cannot compile it)."""
+    compiled: list[etree.XPath | None] = []
+    for expression in expressions:
+        try:
+            compiled.append(etree.XPath(expression, namespaces=dict(namespace_items)))
+        except etree.XPathSyntaxError:
+            compiled.append(None)
+    return tuple(compiled)
+
+
+def _where_selected(
+    path: etree.XPath | None,
+    header: etree._Element,
+    containers: Sequence[etree._Element],
+    variables: Mapping[str, Any],
+) -> str | None:
+    """Where the node whose value the stylesheet takes lies: 'header', 'containers', or None
+    when the path selects nothing yet, or gives a value that cannot say (a number, a string,
+    the root or a container itself, whose text includes the items)."""
+    if path is None:
+        return None
+    try:
+        found = path(header, **variables)
+    except etree.XPathError:
+        return None  # e.g. a function of the stylesheet: judged on the complete message
+    if not isinstance(found, list) or not found:
+        return None
+    first = found[0]
+    if isinstance(first, etree._Element):
+        if first is header or first in containers:
+            return None
+        owner: etree._Element | None = first
+    elif isinstance(first, etree._ElementUnicodeResult):
+        owner = first.getparent()
+        if first.is_tail and owner is not None:
+            owner = owner.getparent()
+    else:
+        return "header"  # a namespace node
+    while owner is not None:
+        if owner in containers:
+            return "containers"
+        owner = owner.getparent()
+    return "header"
 
 
 def _item_elements(document: etree._Element, mapping: CompiledMapping) -> list[etree._Element]:
