@@ -190,8 +190,12 @@ def stream_chunks(
                 elif streaming and len(pending) >= chunk_size:
                     # a full chunk goes out once the next item shows it is not the last one
                     ready, pending = pending, []
-                    document = _streamed_document(
-                        document_root, target, ready, first_parent if keep_first else None
+                    document = _chunk_document(
+                        document_root,
+                        target,
+                        ready,
+                        first_parent if keep_first else None,
+                        complete=False,
                     )
                     offset += len(ready)
                     yield _checked(
@@ -204,8 +208,8 @@ def stream_chunks(
     except (etree.XMLSyntaxError, InputError) as exc:
         if streaming and document_root is not None and len(pending) >= chunk_size:
             # the full chunk read before the fault still goes out, as it would have at once
-            document = _streamed_document(
-                document_root, target, pending, first_parent if keep_first else None
+            document = _chunk_document(
+                document_root, target, pending, first_parent if keep_first else None, complete=False
             )
             yield _checked(SourceChunk(document, offset, len(pending)), source_name)
         if isinstance(exc, etree.XMLSyntaxError):
@@ -221,8 +225,8 @@ def stream_chunks(
     if first_parent is None:  # no item: the message as it is
         yield _checked(SourceChunk(document_root, 0, 0), source_name)
     elif streaming:
-        document = _complete_document(
-            document_root, target, pending, first_parent if keep_first else None
+        document = _chunk_document(
+            document_root, target, pending, first_parent if keep_first else None, complete=True
         )
         yield _checked(SourceChunk(document, offset, len(pending)), source_name)
     else:
@@ -312,37 +316,28 @@ def _by_parent(items: list[etree._Element]) -> list[tuple[etree._Element, list[e
     return groups
 
 
-def _streamed_document(
+def _chunk_document(
     document_root: etree._Element,
     target: list[str],
     items: list[etree._Element],
     first_parent: etree._Element | None,
+    *,
+    complete: bool,
 ) -> etree._Element:
-    """A chunk of the message being streamed, cut after its last item (what follows is unread)."""
+    """A chunk of the message being streamed: ``items`` in their containers, with the header.
+
+    ``complete`` for the last chunk, which carries everything the message holds besides
+    items; any other is cut after its last item, as what follows is not read yet.
+    """
     groups = _by_parent(items)
     fills = {
-        parent: _live_segments(parent, group, cut=index == len(groups) - 1)
+        parent: _live_segments(parent, group, cut=not complete and index == len(groups) - 1)
         for index, (parent, group) in enumerate(groups)
     }
     if first_parent is not None and first_parent not in fills:
         fills[first_parent] = [list(first_parent)]  # its items are gone: the rest is header
-    last_parent = groups[-1][0]
-    return _assemble(document_root, target, fills, _ancestors(last_parent, document_root))
-
-
-def _complete_document(
-    document_root: etree._Element,
-    target: list[str],
-    items: list[etree._Element],
-    first_parent: etree._Element | None,
-) -> etree._Element:
-    """The last chunk of a streamed message, with everything the message holds besides items."""
-    fills = {
-        parent: _live_segments(parent, group, cut=False) for parent, group in _by_parent(items)
-    }
-    if first_parent is not None and first_parent not in fills:
-        fills[first_parent] = [list(first_parent)]
-    return _assemble(document_root, target, fills, set())
+    chain = set() if complete else _ancestors(groups[-1][0], document_root)
+    return _assemble(document_root, target, fills, chain)
 
 
 def _live_segments(parent: etree._Element, items: list[etree._Element], *, cut: bool) -> _Segments:
