@@ -199,7 +199,11 @@ def check_endpoints(table: RoutingTable, known: Iterable[str]) -> None:
 def facts_from_canonical(feed: str, canonical: bytes) -> RoutingFacts:
     """Read the routing facts from a canonical declaration (XML, ``CANONICAL_NS``)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    root = etree.fromstring(canonical, parser)
+    return facts_from_declaration(feed, etree.fromstring(canonical, parser))
+
+
+def facts_from_declaration(feed: str, root: etree._Element) -> RoutingFacts:
+    """Read the routing facts from a parsed canonical ``Declaration`` element."""
     destination = _text(root, "c:GoodsShipment/c:Destination/c:CountryCode")
     type_code = _text(root, "c:TypeCode")
     currency: str | None = None

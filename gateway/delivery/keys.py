@@ -17,7 +17,12 @@ from gateway.canonical import CANONICAL_NS
 
 def delivery_key(endpoint: str, declaration_id: str, canonical: bytes) -> str:
     """The ``Idempotency-Key`` for one declaration sent to one endpoint."""
-    root = _parse(canonical)  # parsed once: this runs for every item on the ingest path
+    return delivery_key_of(endpoint, declaration_id, parse_canonical(canonical))
+
+
+def delivery_key_of(endpoint: str, declaration_id: str, root: etree._Element) -> str:
+    """``delivery_key`` of a canonical declaration already parsed (``parse_canonical``): the
+    ingest path parses each declaration once for its routing facts and its keys."""
     content = hashlib.sha256(etree.tostring(root, method="c14n")).hexdigest()
     parts = [endpoint, declaration_id, _function_code(root) or "", content]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
@@ -25,10 +30,11 @@ def delivery_key(endpoint: str, declaration_id: str, canonical: bytes) -> str:
 
 def function_code(canonical: bytes) -> str | None:
     """The declaration's ``FunctionCode`` (original, amendment, cancellation), if present."""
-    return _function_code(_parse(canonical))
+    return _function_code(parse_canonical(canonical))
 
 
-def _parse(canonical: bytes) -> etree._Element:
+def parse_canonical(canonical: bytes) -> etree._Element:
+    """A serialised canonical declaration, parsed as the delivery key reads it."""
     # Canonical XML (C14N) of the parsed tree is hashed, so insignificant serialisation
     # differences do not change the key. lxml parsers are not thread-safe: one per call.
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)

@@ -13,10 +13,12 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway.delivery.keys import delivery_key
+from lxml import etree
+
+from gateway.delivery.keys import delivery_key_of, parse_canonical
 from gateway.pipeline import CanonicalDeclaration, FeedResult, Pipeline
 from gateway.problems import Problem, Severity
-from gateway.routing import RoutingTable, facts_from_canonical
+from gateway.routing import RoutingTable, facts_from_declaration
 from gateway.store.base import NewDelivery, NewItem
 from gateway.translation import TranslatedDeclaration
 
@@ -52,10 +54,15 @@ def prepare_items(
     """Route and render every declaration of a readable feed message."""
     decisions: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
     wanted: dict[str, list[int]] = {}
+    serialised: dict[int, tuple[bytes, etree._Element]] = {}
+    """Each accepted declaration serialised and parsed once, for its facts and its keys."""
     for declaration in result.declarations:
         if not declaration.accepted:
             continue
-        facts = facts_from_canonical(result.feed, declaration.canonical)
+        canonical = declaration.canonical
+        root = parse_canonical(canonical)
+        serialised[declaration.index] = (canonical, root)
+        facts = facts_from_declaration(result.feed, root)
         decision = routes.decide(facts)
         names = tuple(name for name in decision.endpoints if name in endpoints)
         decisions[declaration.index] = (names, decision.rules)
@@ -66,7 +73,13 @@ def prepare_items(
         outputs = pipeline.render(result, target, indices=sorted(set(indices)))
         rendered[target] = {output.index: output for output in outputs}
     return [
-        _item(declaration, decisions.get(declaration.index), endpoints, rendered)
+        _item(
+            declaration,
+            decisions.get(declaration.index),
+            endpoints,
+            rendered,
+            serialised.get(declaration.index),
+        )
         for declaration in result.declarations
     ]
 
@@ -76,9 +89,10 @@ def _item(
     decision: tuple[tuple[str, ...], tuple[str, ...]] | None,
     endpoints: Mapping[str, EndpointTarget],
     rendered: Mapping[str, Mapping[int, TranslatedDeclaration]],
+    serialised: tuple[bytes, etree._Element] | None,
 ) -> NewItem:
     problems = list(declaration.problems)
-    canonical = declaration.canonical
+    canonical, root = serialised if serialised is not None else (declaration.canonical, None)
     deliveries: list[NewDelivery] = []
     rules: tuple[str, ...] = ()
     if declaration.accepted and decision is not None:
@@ -98,7 +112,11 @@ def _item(
                 NewDelivery(
                     endpoint=name,
                     target=endpoint.target,
-                    idempotency_key=delivery_key(name, declaration.declaration_id, canonical),
+                    idempotency_key=delivery_key_of(
+                        name,
+                        declaration.declaration_id,
+                        root if root is not None else parse_canonical(canonical),
+                    ),
                     ordering_key=declaration.consignment_id or declaration.declaration_id,
                     body=output.output if output.output is not None else canonical,
                     content_type=endpoint.content_type,
