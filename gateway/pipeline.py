@@ -62,6 +62,8 @@ _C = f"{{{CANONICAL_NS}}}"
 _DECLARATION = f"{_C}Declaration"
 SKIP_ATTRIBUTE = f"{{{PROBLEM_NS}}}skip"
 _SOURCE = f"{{{PROBLEM_NS}}}src"
+_ENDS_EARLY = "Missing child element(s)"
+"""libxml2's schema error for an element whose content stops before what it requires."""
 _WITH_SOURCE = etree.XPath("descendant-or-self::*[@p:src]", namespaces={"p": PROBLEM_NS})
 
 
@@ -446,20 +448,33 @@ class Pipeline:
         found: dict[int, list[Problem]] = {}
         items = _item_elements(source.document, mapping)
         index_of = {id(item): index for index, item in enumerate(items)}
+        # A streamed chunk stops after its last item: the root and the containers holding
+        # that item end early, and what the schema requires after it (a trailer, the rest of
+        # a container) is still to come. Their "missing child" errors are left to the last
+        # chunk, which holds the whole message besides the other items.
+        cut_short = [] if source.complete or not items else list(items[-1].iterancestors())
+        cut = {id(element) for element in cut_short}  # the list keeps the ids valid
         for entry in schema.error_log:  # type: ignore[attr-defined]
             index = -1
-            node = _node_at(source.document, entry.path)
+            at = node = _node_at(source.document, entry.path)
+            if node is not None and id(node) in cut and _ENDS_EARLY in entry.message:
+                continue
             while node is not None and id(node) not in index_of:
                 node = node.getparent()
-            if node is not None:
+            source_path = _display_path(entry.path)
+            if node is not None and at is not None:
                 index = index_of[id(node)]
+                # said from the item, numbered in the whole message (a streamed chunk's own
+                # element positions are not the message's)
+                position = source.offset + index + 1
+                source_path = f"{mapping.spec.for_each_text}[{position}]{_below(node, at)}"
             message = f"{source_name} line {entry.line}: {_schema_message(entry.message)}."
             found.setdefault(index, []).append(
                 Problem(
                     severity=Severity.ERROR,
                     code="feed.schema",
                     message=message,
-                    source_path=_display_path(entry.path),
+                    source_path=source_path,
                     rule=mapping.spec.input_schema,
                     line=entry.line,
                 )
@@ -1096,6 +1111,20 @@ def _node_at(root: etree._Element, path: str | None) -> etree._Element | None:
     if isinstance(found, list) and found and isinstance(found[0], etree._Element):
         return found[0]
     return None
+
+
+def _below(item: etree._Element, node: etree._Element) -> str:
+    """The path from ``item`` down to ``node`` by local names, numbered where a name repeats
+    among its siblings: ``/Contents/Content[2]/HSCode``; '' for the item itself."""
+    steps: list[str] = []
+    current: etree._Element | None = node
+    while current is not None and current is not item:
+        name = etree.QName(current).localname
+        parent = current.getparent()
+        same = [] if parent is None else [s for s in parent if s.tag == current.tag]
+        steps.append(f"{name}[{same.index(current) + 1}]" if len(same) > 1 else name)
+        current = parent
+    return "".join(f"/{step}" for step in reversed(steps))
 
 
 def _display_path(path: str | None) -> str | None:

@@ -46,6 +46,10 @@ class SourceChunk:
     document: etree._Element
     offset: int
     count: int
+    complete: bool = True
+    """False for a streamed chunk cut before the end of the message: what follows its last
+    item (a trailer, the rest of a container) is not read yet, so a schema that requires it
+    finds it missing in this chunk only."""
 
 
 class PrefixedStream:
@@ -199,7 +203,8 @@ def stream_chunks(
                     )
                     offset += len(ready)
                     yield _checked(
-                        SourceChunk(document, offset - len(ready), len(ready)), source_name
+                        SourceChunk(document, offset - len(ready), len(ready), complete=False),
+                        source_name,
                     )
                 pending.append(element)
             if not data:
@@ -211,7 +216,7 @@ def stream_chunks(
             document = _chunk_document(
                 document_root, target, pending, first_parent if keep_first else None, complete=False
             )
-            yield _checked(SourceChunk(document, offset, len(pending)), source_name)
+            yield _checked(SourceChunk(document, offset, len(pending), complete=False), source_name)
         if isinstance(exc, etree.XMLSyntaxError):
             raise syntax_error(source_name, exc) from exc
         raise
