@@ -489,16 +489,23 @@ class Pipeline:
             return
         by_index: dict[int, list[Problem]] = {}
         for entry in schema.error_log:  # type: ignore[attr-defined]
-            node = _node_at(batch, entry.path)
+            at = node = _node_at(batch, entry.path)
             while node is not None and node.getparent() is not batch:
                 node = node.getparent()
             index = batch.index(node) if node is not None else -1
+            # the path inside the declaration, as canonical paths are said elsewhere (the
+            # batch's own numbering of declarations means nothing to the sender)
+            path = (
+                _below(node, at).lstrip("/") or None
+                if node is not None and at is not None
+                else _display_path(entry.path)
+            )
             by_index.setdefault(index, []).append(
                 Problem(
                     severity=Severity.ERROR,
                     code="canonical.invalid",
                     message=f"The canonical declaration is not valid: {_schema_message(entry.message)}.",
-                    canonical_path=_display_path(entry.path),
+                    canonical_path=path,
                 )
             )
         for index, problems in by_index.items():
