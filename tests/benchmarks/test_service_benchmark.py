@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES = (
@@ -19,18 +20,24 @@ FIGURES = (
 )
 
 
-def test_service_benchmark_quick_run_ends_with_every_figure() -> None:
-    """`--quick` starts gateway, simulator and relay, loads them and prints the JSON figures."""
+def _last_line_figures(script: str, *arguments: str, timeout: float) -> dict[str, Any]:
+    """Run ``benchmarks/SCRIPT``; it must succeed and end with a JSON line of figures."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "service.py"), "--quick"],
+        [sys.executable, str(ROOT / "benchmarks" / script), *arguments],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=timeout,
         check=False,
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def test_service_benchmark_quick_run_ends_with_every_figure() -> None:
+    """`--quick` starts gateway, simulator and relay, loads them and prints the JSON figures."""
+    figures = _last_line_figures("service.py", "--quick", timeout=240)
     for key in FIGURES:
         assert key in figures, key
         assert figures[key] > 0, (key, figures[key])
@@ -49,15 +56,6 @@ def test_service_benchmark_quick_run_ends_with_every_figure() -> None:
 def test_http_ceiling_benchmark_measures_both_servers() -> None:
     """benchmarks/http_ceiling.py loads a bare server and the simulator, and every submission
     is taken (it refuses to print a figure when one was not)."""
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "http_ceiling.py"), "--seconds", "0.3"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = _last_line_figures("http_ceiling.py", "--seconds", "0.3", timeout=120)
     assert figures["bare_requests_per_s"] > 0
     assert figures["simulator_requests_per_s"] > 0
