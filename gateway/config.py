@@ -66,6 +66,11 @@ class LimitsConfig(_Section):
 
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
     max_replay_messages: int = Field(default=10_000, ge=1)
+    max_messages_in_flight: int = Field(default=256, ge=1)
+    """Feed messages taken in (read, translated, stored) at once; more answer 503 with
+    Retry-After, nothing stored, and the sender sends them again."""
+    max_bytes_in_flight: int = Field(default=256 * 1024 * 1024, ge=1)
+    """Bytes of feed message bodies taken in at once (a message on its own always is)."""
 
 
 class RetryConfig(_Section):

@@ -90,6 +90,9 @@ async def receive_message(request: web.Request) -> web.Response:
             f"The feed '{feed}' is not accepted here; the feeds are: "
             f"{', '.join(sorted(gateway.feeds)) or 'none'}.",
         )
+    busy = gateway.intake.refusal(request.content_length or 0)  # before reading the body
+    if busy is not None:
+        return _too_busy(gateway, feed, busy)
     body = await request.read()
     if not body:
         return problem_response(
@@ -106,11 +109,29 @@ async def receive_message(request: web.Request) -> web.Response:
             "Idempotency key too long",
             "The Idempotency-Key header must be at most 200 characters.",
         )
-    answer = await gateway.ingest(feed, body, sender=sender, idempotency_key=key)
+    busy = gateway.intake.refusal(len(body))  # others may have come in while it was read
+    if busy is not None:
+        return _too_busy(gateway, feed, busy)
+    with gateway.intake.holding(len(body)):
+        answer = await gateway.ingest(feed, body, sender=sender, idempotency_key=key)
     gateway.metrics.observe("gateway_ingest_seconds", time.perf_counter() - started, feed=feed)
     response = _answer(answer)
     if answer.status == 202 and "message_id" in answer.body:
         response.headers["Location"] = f"/v1/messages/{answer.body['message_id']}"
+    return response
+
+
+def _too_busy(gateway: Gateway, feed: str, reason: str) -> web.Response:
+    """503 with Retry-After: the message is not taken in now, and nothing of it is stored."""
+    gateway.metrics.count("gateway_messages_total", feed=feed, outcome="overloaded")
+    response = problem_response(
+        503,
+        "overloaded",
+        "Too busy",
+        f"The gateway is too busy to take this message in now: {reason}. Nothing of it was "
+        "stored; send it again in a second.",
+    )
+    response.headers["Retry-After"] = "1"
     return response
 
 

@@ -84,6 +84,18 @@ def openapi_document(feeds: Sequence[str]) -> dict[str, Any]:
                         "409": _PROBLEM,
                         "413": _PROBLEM,
                         "422": _PROBLEM,
+                        "503": {
+                            "description": "Too busy: nothing stored; send it again after "
+                            "Retry-After seconds (also when a translation worker died).",
+                            "headers": {
+                                "Retry-After": {"schema": {"type": "integer", "minimum": 0}}
+                            },
+                            "content": {
+                                "application/problem+json": {
+                                    "schema": {"$ref": "#/components/schemas/Problem"}
+                                }
+                            },
+                        },
                     },
                 }
             },

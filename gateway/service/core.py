@@ -20,6 +20,7 @@ from gateway.errors import GatewayError, InputError
 from gateway.pipeline import Pipeline
 from gateway.routing import RoutingTable
 from gateway.service.ingest import EndpointTarget, new_id
+from gateway.service.intake import IntakeGate
 from gateway.service.metrics import Metrics
 from gateway.service.outcomes import OutcomeHandler
 from gateway.service.translators import ThreadTranslator, Translation, Translator
@@ -79,6 +80,10 @@ class Gateway:
             pipeline, routes, self.endpoints
         )
         """Where messages are translated (default: the event loop's default thread pool)."""
+        self.intake = IntakeGate(
+            config.limits.max_messages_in_flight, config.limits.max_bytes_in_flight
+        )
+        """How many feed messages, and bytes of them, are being taken in now."""
 
     # ------------------------------------------------------------ ingest
 
