@@ -309,9 +309,32 @@ def combine_paths(base: str, path: str) -> str:
 def source_text(levels: str, tail: str, *, computed: bool = False) -> str:
     """How a source is named in a problem: ``Item[7]/Addressee/Name`` for a path below the
     enclosing items, ``sum(Contents/Content/Value) in Item[9]`` for a value an ``xpath:``
-    rule computes there (not a path one could follow)."""
+    rule computes there (not a path one could follow). A rule that climbs out of its group
+    (``../Total`` from ``Line[2]``) is named by where it lands: ``Order[1]/Total``."""
     if not tail:
         return levels
     if computed:
         return f"{tail} in {levels}" if levels else tail
-    return f"{levels}/{tail}" if levels else tail
+    return collapse_parents(f"{levels}/{tail}" if levels else tail)
+
+
+_STEP_AND_PARENT = re.compile(r"(^|/)(?!\.\.(?:/|$))[^/\[\]]+(?:\[[^\]]*\])?/\.\.(?=/|$)")
+"""A step (a name with at most one bracket, not ``..`` itself) followed by ``/..``."""
+
+
+def collapse_parents(path: str) -> str:
+    """``path`` with each ``step/..`` taken out: ``A[1]/B[2]/../C`` is ``A[1]/C``. A leading
+    ``..`` that climbs above the path stays, and a path that climbs back to where it started
+    (``A/..``) is kept as written."""
+    while True:
+        collapsed = _STEP_AND_PARENT.sub(r"\1", path, count=1)
+        if collapsed == path:
+            return path
+        collapsed = collapsed.replace("//", "/")
+        if collapsed.startswith("/") and not path.startswith("/"):
+            collapsed = collapsed[1:]
+        if len(collapsed) > 1:
+            collapsed = collapsed.rstrip("/")
+        if not collapsed:
+            return path
+        path = collapsed  # shorter each time: a match takes out at least "x/.."

@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 from gateway.canonical import CANONICAL_NS, PROBLEM_NS
 from gateway.formats.json_tree import TREE_NS
 from gateway.mapping.functions import FN, FUNCTIONS_NS, xpath_literal
-from gateway.mapping.paths import source_text
+from gateway.mapping.paths import collapse_parents, source_text
 from gateway.mapping.references import variable_name
 from gateway.mapping.spec import CANONICAL_PREFIX, MappingSpec, Node
 
@@ -71,7 +71,7 @@ class _Context:
         parts = [f"{_avt(level.text)}[{{${level.position}}}]" for level in self.levels]
         if tail:
             parts.append(_avt(tail))
-        return "/".join(parts)
+        return collapse_parents("/".join(parts))
 
     def computed_source(self, expression: str) -> str:
         """An attribute value template naming a value an ``xpath:`` rule computes here."""

@@ -10,6 +10,7 @@ from lxml import etree
 from gateway.formats.json_tree import parse_json
 from gateway.mapping.paths import (
     XPathSyntaxError,
+    collapse_parents,
     json_path_to_xpath,
     location_paths,
     qualify,
@@ -251,3 +252,45 @@ def test_a_computed_source_is_named_as_an_expression_in_its_item() -> None:
     )
     assert source_text("", "count(Item)", computed=True) == "count(Item)"
     assert source_text("Item[2]", "") == "Item[2]"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("A[1]/B[2]/../C", "A[1]/C"),
+        ("A/B/C/../../D", "A/D"),
+        ("mwb:Master[1]/Rating/Item[1]/../../Value", "mwb:Master[1]/Value"),
+        (
+            "/hwb:Waybill/hwb:Master/House[1]/Item[1]/../Value",
+            "/hwb:Waybill/hwb:Master/House[1]/Value",
+        ),
+        ("A[1]/B[not(../c)]/../D", "A[1]/D"),
+        ("A/B/..", "A"),
+        ("../X", "../X"),
+        ("A/../../X", "../X"),
+        ("Item[{$p0}]/../X", "X"),
+        ("Item[3]/Contents/Content[2]/Value", "Item[3]/Contents/Content[2]/Value"),
+    ],
+)
+def test_collapse_parents_names_where_a_climbing_path_lands(path: str, expected: str) -> None:
+    assert collapse_parents(path) == expected
+
+
+@given(st.lists(st.sampled_from(["A", "B[2]", "c:D", "..", "E[{$p1}]"]), min_size=1, max_size=8))
+def test_collapse_parents_selects_what_the_path_selects(steps: list[str]) -> None:
+    """On a tree where every name exists at every level, the collapsed path selects the same
+    element as the path (positions kept as written; AVT positions read as 1)."""
+    path = "/".join(steps)
+    collapsed = collapse_parents(path)
+    assert len(collapsed) <= len(path)
+
+    def resolve(text: str) -> list[str]:
+        stack: list[str] = []
+        for step in text.split("/"):
+            if step == ".." and stack and stack[-1] != "..":
+                stack.pop()
+            elif step:
+                stack.append(step)
+        return stack
+
+    assert resolve(collapsed) == resolve(path)
