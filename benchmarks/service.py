@@ -313,6 +313,18 @@ class CpuMeter:
         """Name -> (process ID, whether its descendants count too)."""
         self._started: dict[str, float] = {}
 
+    @classmethod
+    def of_run(cls, server_pid: int, endpoint_pid: int) -> CpuMeter:
+        """The server (gateway or relay, with its worker processes), the endpoint and this
+        load generator."""
+        return cls(
+            {
+                "gateway": (server_pid, True),
+                "endpoint": (endpoint_pid, False),
+                "load": (os.getpid(), False),
+            }
+        )
+
     def _now(self) -> dict[str, float]:
         if not Path("/proc/self/stat").exists():
             return {}
@@ -385,13 +397,7 @@ async def _gateway_phases(
             await _send(http, base + FEED_PATH, messages.make(1, 200), 1, warm)
             await _wait_taken(http, counts, warm.items_accepted)
             taken = warm.items_accepted
-            meter = CpuMeter(
-                {
-                    "gateway": (gateway.pid, True),
-                    "endpoint": (endpoint_pid, False),
-                    "load": (os.getpid(), False),
-                }
-            )
+            meter = CpuMeter.of_run(gateway.pid, endpoint_pid)
             bodies = messages.make(options.messages, 1)
             meter.start()
             await _send(http, base + FEED_PATH, bodies, options.concurrency, single)
@@ -447,13 +453,7 @@ async def _relay_phase(work: Path, endpoint: tuple[int, int], options: argparse.
             warm = Phase("warm-up")
             await _send(http, url, messages.make(200, 1), options.concurrency, warm)
             await _wait_taken(http, counts, warm.items_accepted)
-            meter = CpuMeter(
-                {
-                    "gateway": (relay.pid, True),
-                    "endpoint": (endpoint_pid, False),
-                    "load": (os.getpid(), False),
-                }
-            )
+            meter = CpuMeter.of_run(relay.pid, endpoint_pid)
             bodies = messages.make(options.messages, 1)
             meter.start()
             await _send(http, url, bodies, options.concurrency, phase)

@@ -1137,14 +1137,10 @@ def _below(item: etree._Element, node: etree._Element) -> str:
 def _display_path(path: str | None) -> str | None:
     if not path:
         return None
-    import re
-
     return re.sub(r"\*\[local-name\(\)\s*=\s*'([^']+)'\]", r"\1", re.sub(r"\{[^}]*\}", "", path))
 
 
 def _schema_message(message: str) -> str:
-    import re
-
     return re.sub(r"\{[^}]*\}", "", message).rstrip(".")
 
 

@@ -277,7 +277,18 @@ def _judge_header(
     """Ask ``header_check`` about what was read before the first item (in document order)."""
     parent = cast(etree._Element, first_item.getparent())
     fills = {parent: [_children(parent, 0, parent.index(first_item))]}
-    header = _assemble(document_root, target, fills, _ancestors(parent, document_root))
+    return _ask(header_check, document_root, target, fills, _ancestors(parent, document_root))
+
+
+def _ask(
+    header_check: HeaderCheck,
+    document_root: etree._Element,
+    target: list[str],
+    fills: dict[etree._Element, _Segments],
+    chain: set[etree._Element],
+) -> HeaderNeeds:
+    """Ask ``header_check`` about the header document ``fills`` and ``chain`` make."""
+    header = _assemble(document_root, target, fills, chain)
     return header_check(header, _container_copies(header, target))
 
 
@@ -397,8 +408,7 @@ def _cut_complete(
     keep_first = False
     if header_check is not None:
         fills = {first_parent: [list(first_parent)]}
-        header = _assemble(document_root, target, fills, set())
-        keep_first = header_check(header, _container_copies(header, target)).in_containers
+        keep_first = _ask(header_check, document_root, target, fills, set()).in_containers
     for start in range(0, len(items), chunk_size):
         placed: dict[etree._Element, list[tuple[int, etree._Element]]] = {}
         for item, (parent, slot) in zip(

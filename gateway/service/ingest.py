@@ -52,20 +52,17 @@ def prepare_items(
     result: FeedResult,
 ) -> list[NewItem]:
     """Route and render every declaration of a readable feed message."""
-    decisions: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    routed: dict[int, _Routed] = {}
     wanted: dict[str, list[int]] = {}
-    serialised: dict[int, tuple[bytes, etree._Element]] = {}
-    """Each accepted declaration serialised and parsed once, for its facts and its keys."""
     for declaration in result.declarations:
         if not declaration.accepted:
             continue
+        # serialised and parsed once, for its routing facts and its delivery keys
         canonical = declaration.canonical
         root = parse_canonical(canonical)
-        serialised[declaration.index] = (canonical, root)
-        facts = facts_from_declaration(result.feed, root)
-        decision = routes.decide(facts)
+        decision = routes.decide(facts_from_declaration(result.feed, root))
         names = tuple(name for name in decision.endpoints if name in endpoints)
-        decisions[declaration.index] = (names, decision.rules)
+        routed[declaration.index] = _Routed(names, decision.rules, canonical, root)
         for name in names:
             wanted.setdefault(endpoints[name].target, []).append(declaration.index)
     rendered: dict[str, dict[int, TranslatedDeclaration]] = {}
@@ -73,33 +70,37 @@ def prepare_items(
         outputs = pipeline.render(result, target, indices=sorted(set(indices)))
         rendered[target] = {output.index: output for output in outputs}
     return [
-        _item(
-            declaration,
-            decisions.get(declaration.index),
-            endpoints,
-            rendered,
-            serialised.get(declaration.index),
-        )
+        _item(declaration, routed.get(declaration.index), endpoints, rendered)
         for declaration in result.declarations
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Routed:
+    """An accepted declaration routed: its endpoints, the rules that chose them, and its
+    canonical form as bytes and as a tree (for the delivery keys)."""
+
+    endpoints: tuple[str, ...]
+    rules: tuple[str, ...]
+    canonical: bytes
+    root: etree._Element
+
+
 def _item(
     declaration: CanonicalDeclaration,
-    decision: tuple[tuple[str, ...], tuple[str, ...]] | None,
+    routed: _Routed | None,
     endpoints: Mapping[str, EndpointTarget],
     rendered: Mapping[str, Mapping[int, TranslatedDeclaration]],
-    serialised: tuple[bytes, etree._Element] | None,
 ) -> NewItem:
     problems = list(declaration.problems)
-    canonical, root = serialised if serialised is not None else (declaration.canonical, None)
+    canonical = declaration.canonical if routed is None else routed.canonical
     deliveries: list[NewDelivery] = []
     rules: tuple[str, ...] = ()
-    if declaration.accepted and decision is not None:
-        names, rules = decision
-        if not names:
+    if routed is not None:
+        rules = routed.rules
+        if not routed.endpoints:
             problems.append(_no_route(declaration))
-        for name in names:
+        for name in routed.endpoints:
             endpoint = endpoints[name]
             output = rendered[endpoint.target].get(declaration.index)
             if output is None or not output.accepted:
@@ -112,11 +113,7 @@ def _item(
                 NewDelivery(
                     endpoint=name,
                     target=endpoint.target,
-                    idempotency_key=delivery_key_of(
-                        name,
-                        declaration.declaration_id,
-                        root if root is not None else parse_canonical(canonical),
-                    ),
+                    idempotency_key=delivery_key_of(name, declaration.declaration_id, routed.root),
                     ordering_key=declaration.consignment_id or declaration.declaration_id,
                     body=output.output if output.output is not None else canonical,
                     content_type=endpoint.content_type,
