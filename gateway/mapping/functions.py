@@ -88,6 +88,15 @@ def _formatted(expr: str, decimals: int) -> str:
     return f"format-number({expr}, '{pattern}')"
 
 
+def _is_number(text: str) -> str:
+    """A test that ``number(text)`` is a number, not NaN (NaN alone is not equal to itself).
+
+    It gives what ``string(number(text)) != 'NaN'`` gives, without writing the number out as
+    text, which costs libxml2 a formatted print.
+    """
+    return f"(number({text}) = number({text}))"
+
+
 Qualify = Callable[[str], str]
 Builder = Callable[[Any, Qualify], Step]
 
@@ -144,7 +153,7 @@ def _decimal(value: Any, _q: Qualify) -> Step:
         text = f"normalize-space({expr})"
         if separator == ",":
             text = f"translate(translate({text}, '.', ''), ',', '.')"
-        return f"substring({text}, 1, 999 * (string(number({text})) != 'NaN'))"
+        return f"substring({text}, 1, 999 * {_is_number(text)})"
 
     return Step("decimal", build, fails="value.not-a-number", describe="a decimal number")
 

@@ -61,6 +61,26 @@ class Prepared:
 
 
 @dataclass
+class _Value:
+    """A value being prepared: its variable, or while it has none, its expression."""
+
+    name: str | None
+    expression: str = ""
+    normalised: bool = False
+    """Whitespace-normalised already; recorded in ``StylesheetWriter.normalised`` once the
+    value has a variable."""
+
+    @property
+    def reference(self) -> str:
+        return f"${self.name}" if self.name is not None else self.expression
+
+
+_STEP_INPUT = "$gw-step-input"
+"""Where a step's input goes in the expression it builds, until the writer knows whether
+the input is a variable or an expression written in place."""
+
+
+@dataclass
 class _Context:
     levels: tuple[Level, ...]
     out_segments: tuple[str, ...]
@@ -96,6 +116,13 @@ class StylesheetWriter:
         self.normalised: set[str] = set()
         """Variables whose value is whitespace-normalised already (``normalize-space`` of
         them is the value itself)."""
+        self.lean = True
+        """Write the cheaper equivalent forms: a step's input written into the step when only
+        the step reads it, presence tests as ``$v`` or ``string($v)``, constant attributes on
+        the start tag. Tests turn it off to compare the output with the plain forms'."""
+        self.strings: set[str] = set()
+        """Variables holding a string (not a result tree fragment): as a test, such a
+        variable alone is true exactly when it is not empty."""
         self.hoisted: dict[int, Prepared] = {}
         """Leaf values computed ahead of their group's presence test, by ``id`` of the node."""
         self.out: list[str] = []
@@ -122,14 +149,20 @@ class StylesheetWriter:
             namespaces[CANONICAL_PREFIX] = CANONICAL_NS
             namespaces.update({k: v for k, v in spec.output_namespaces.items() if k})
             default_ns = spec.output_namespaces.get("", "")
+        # libxml2 resolves a prefix of an XPath step by trying the declarations in scope in
+        # order, at every evaluation: the prefixes the paths read come first, xsl last
+        read = [*spec.namespaces] if spec.kind == "feed" else [CANONICAL_PREFIX]
+        first = [prefix for prefix in read if prefix in namespaces]
+        ordered = [*first, *(prefix for prefix in namespaces if prefix not in first)]
         declarations = "".join(
-            f" xmlns:{prefix}={quoteattr(uri)}" for prefix, uri in namespaces.items()
+            f" xmlns:{prefix}={quoteattr(namespaces[prefix])}" for prefix in ordered
         )
+        declarations += f' xmlns:xsl="{XSL_NS}"'
         if default_ns:
             declarations += f" xmlns={quoteattr(default_ns)}"
         excluded = " ".join(prefix for prefix in namespaces if prefix not in spec.output_namespaces)
         self.emit(
-            f'<xsl:stylesheet version="1.0" xmlns:xsl="{XSL_NS}"{declarations}'
+            f'<xsl:stylesheet version="1.0"{declarations}'
             f' exclude-result-prefixes="{excluded}">'
             '<xsl:output method="xml" encoding="UTF-8"/>'
             '<xsl:param name="gw-offset" select="0"/>'
@@ -169,16 +202,21 @@ class StylesheetWriter:
             )
         self.emit(f"<xsl:for-each select={quoteattr(spec.for_each)}>")
         self.emit('<xsl:variable name="p0" select="$gw-offset + position()"/>')
-        self.emit("<Declaration>")
-        self.emit(
-            f'<xsl:attribute name="p:id"><xsl:value-of select={quoteattr(_norm(spec.declaration_id or "."))}/></xsl:attribute>'
-        )
-        self.emit('<xsl:attribute name="p:pos"><xsl:value-of select="$p0"/></xsl:attribute>')
-        self.source_attribute()
+        computed = [("p:id", _norm(spec.declaration_id or ".")), ("p:pos", "$p0")]
+        if self.json_paths:
+            computed.append(("p:src", _SOURCE_INDEX))
         if spec.consignment_id:
-            self.emit(
-                f'<xsl:attribute name="p:consignment"><xsl:value-of select={quoteattr(_norm(spec.consignment_id))}/></xsl:attribute>'
-            )
+            computed.append(("p:consignment", _norm(spec.consignment_id)))
+        if self.lean and not any("{" in xpath or "}" in xpath for _name, xpath in computed):
+            # attribute value templates: libxslt builds no temporary tree for them
+            templates = "".join(f" {name}={quoteattr(f'{{{xpath}}}')}" for name, xpath in computed)
+            self.emit(f"<Declaration{templates}>")
+        else:
+            self.emit("<Declaration>")
+            for name, xpath in computed:
+                self.emit(
+                    f'<xsl:attribute name="{name}"><xsl:value-of select={quoteattr(xpath)}/></xsl:attribute>'
+                )
         context = _Context(levels=(Level(spec.for_each_text, "p0"),), out_segments=())
         self.children(spec.template, context)
         self.emit("</Declaration></xsl:for-each></xsl:for-each></DeclarationBatch>")
@@ -311,7 +349,9 @@ class StylesheetWriter:
                 continue
             if child.is_leaf:
                 if id(child) not in self.hoisted and _leaf_test(child) is not None:
-                    self.hoisted[id(child)] = self.prepare_value(child, child_context)
+                    self.hoisted[id(child)] = self.prepare_value(
+                        child, child_context, keep_source=True
+                    )
             else:
                 self.hoist(child, child_context)
 
@@ -338,13 +378,19 @@ class StylesheetWriter:
         self.emit("</xsl:for-each>")
 
     def node(self, node: Node, context: _Context, *, repeated: bool = False) -> None:
-        if node.when:
-            self.emit(f"<xsl:if test={quoteattr(node.when)}>")
+        when = node.when
+        if self.lean and when in ("true()", "false()"):
+            # decided already (``specialise`` writes such conditions): no test to evaluate
+            if when == "false()":
+                return
+            when = None
+        if when:
+            self.emit(f"<xsl:if test={quoteattr(when)}>")
         if node.is_leaf:
             self.leaf(node, context)
         else:
             self.group(node, context, repeated=repeated)
-        if node.when:
+        if when:
             self.emit("</xsl:if>")
 
     def group(self, node: Node, context: _Context, *, repeated: bool) -> None:
@@ -360,10 +406,14 @@ class StylesheetWriter:
             self.emit(f"<xsl:if test={quoteattr(test)}>")
         attributes = [child for child in node.children if child.is_attribute]
         prepared = [self.prepare_value(attribute, context) for attribute in attributes]
-        self.emit(f"<{node.name}>")
+        # p:src comes first when there is one, so the constants stay in xsl:attribute then
+        fixed, count = (
+            ("", 0) if repeated and self.json_paths else self.fixed_attributes(attributes)
+        )
+        self.emit(f"<{node.name}{fixed}>")
         if repeated:
             self.source_attribute()
-        for attribute, value in zip(attributes, prepared, strict=True):
+        for attribute, value in list(zip(attributes, prepared, strict=True))[count:]:
             self.attribute(attribute, value)
         self.children(node, context)
         self.emit(f"</{node.name}>")
@@ -394,7 +444,7 @@ class StylesheetWriter:
                         None  # a required value makes its group certain: a missing one is reported
                     )
                 if child.value_kind == "param" and child.default is None:
-                    inner = f"$param-{child.value_text} != ''"
+                    inner = self.present(f"$param-{child.value_text}")
                 elif (
                     child.value_kind not in ("from", "xpath", "message")
                     or child.default is not None
@@ -403,9 +453,9 @@ class StylesheetWriter:
                 else:
                     hoisted = self.hoisted.get(id(child))
                     inner = (
-                        f"${hoisted.source} != ''"
+                        self.present(f"${hoisted.source}")
                         if hoisted is not None and hoisted.source
-                        else _leaf_test(child) or "true()"
+                        else _leaf_test(child, self.lean) or "true()"
                     )
             else:
                 nested = self.data_tests(child)
@@ -422,11 +472,17 @@ class StylesheetWriter:
 
     # -- leaves ------------------------------------------------------------------------------
 
-    def prepare_value(self, node: Node, context: _Context) -> Prepared:
+    def prepare_value(
+        self, node: Node, context: _Context, *, keep_source: bool = False
+    ) -> Prepared:
         """Declare the variables of a leaf's value; the problems are returned, not emitted.
 
-        Each ``apply`` step gets a variable; a step that can fail contributes a test (its
-        input present, its output empty) and the marker to write when that test holds.
+        A step that can fail contributes a test (its input present, its output empty) and the
+        marker to write when that test holds; its input and output get variables. A value
+        that only the next step reads is written into that step's expression instead of a
+        variable of its own (one variable fewer for libxslt to build, copy and free).
+        ``keep_source`` keeps a variable for the value read, before any step, for a group's
+        presence test to read.
         """
         out_path = context.out_path(node.name) if node.is_attribute else context.out_path()
         kind = node.value_kind
@@ -453,9 +509,9 @@ class StylesheetWriter:
         if first is not None:
             steps.pop(0)
         if first is not None and first.content is not None:
-            previous = self.name("v")
+            value = _Value(self.name("v"))
             self.emit(
-                f'<xsl:variable name="{previous}">{first.content(node.value_xpath)}</xsl:variable>'
+                f'<xsl:variable name="{value.name}">{first.content(node.value_xpath)}</xsl:variable>'
             )
         else:
             if first is not None:
@@ -464,45 +520,53 @@ class StylesheetWriter:
                 current = f"string({node.value_xpath})"
             else:
                 current = _norm(node.value_xpath)
-            previous = self.variable(current)
-            if first is None and not node.raw:
-                self.normalised.add(previous)
-        source = previous
+            value = _Value(None, current, normalised=first is None and not node.raw)
+            if keep_source or not self.lean:
+                self.declare(value)
+        source = value.name
         failures: list[tuple[str, str]] = []
         for step in steps:
-            expression = step.build(f"${previous}")
-            if previous in self.normalised:
+            expression = step.build(_STEP_INPUT)
+            if f"{FN}:" in expression or step.fails or expression.count(_STEP_INPUT) != 1:
+                self.declare(value)  # read more than once (a test, a marker): a variable
+            if self.is_normalised(value):
                 # normalize-space() of a normalised value gives the value: leave the call out
-                expression = expression.replace(f"normalize-space(${previous})", f"${previous}")
+                expression = expression.replace(f"normalize-space({_STEP_INPUT})", _STEP_INPUT)
+            expression = expression.replace(_STEP_INPUT, value.reference)
+            keeps_normalised = step.name == "trim" or (
+                step.name in KEEP_NORMALISED and self.is_normalised(value)
+            )
             if f"{FN}:" in expression:
                 # a call into Python costs ~1.7 µs even for an empty value: call only for a value
-                following = self.name("v")
+                following = _Value(self.name("v"))
                 self.emit(
-                    f'<xsl:variable name="{following}"><xsl:if test="${previous} != \'\'">'
+                    f'<xsl:variable name="{following.name}"><xsl:if test="{self.present(value.reference)}">'
                     f"<xsl:value-of select={quoteattr(expression)}/></xsl:if></xsl:variable>"
                 )
             else:
-                following = self.variable(expression)
-            if step.name == "trim" or (
-                step.name in KEEP_NORMALISED and previous in self.normalised
-            ):
-                self.normalised.add(following)
+                following = _Value(None, expression)
+            if keeps_normalised:
+                self.normalise(following)
             if step.nan_guard:
-                raw = following
-                following = self.variable(f"substring(${raw}, 1, 999 * (${raw} != 'NaN'))")
+                raw = self.declare(following)
+                following = _Value(None, f"substring({raw}, 1, 999 * ({raw} != 'NaN'))")
             if step.fails:
+                following_reference = self.declare(following)
                 marker = self.marker(
                     step.fails,
                     node,
                     out_path,
                     source_avt,
-                    f"${previous}",
+                    value.reference,
                     expected=step.describe,
                     tail=tail,
                     computed=kind == "xpath",
                 )
-                failures.append((f"${previous} != '' and ${following} = ''", marker))
-            previous = following
+                test = f"{self.present(value.reference)} and {self.absent(following_reference)}"
+                failures.append((test, marker))
+            elif not self.lean:
+                self.declare(following)
+            value = following
         missing = None
         if node.required and node.default is None:
             missing = self.marker(
@@ -516,14 +580,44 @@ class StylesheetWriter:
             )
         if node.default is not None:
             default = xpath_literal(node.default)
-            previous = self.variable(
-                f"concat(${previous}, substring({default}, 1, 999 * (${previous} = '')))"
+            previous = self.declare(value)
+            value = _Value(
+                None, f"concat({previous}, substring({default}, 1, 999 * ({previous} = '')))"
             )
-        return Prepared(f"${previous}", previous, failures, missing, source)
+        self.declare(value)
+        return Prepared(value.reference, value.name, failures, missing, source)
+
+    def declare(self, value: _Value) -> str:
+        """Give ``value`` a variable unless it has one already; return the reference to it."""
+        if value.name is None:
+            value.name = self.variable(value.expression)
+            if value.normalised:
+                self.normalised.add(value.name)
+        return value.reference
+
+    def normalise(self, value: _Value) -> None:
+        """Record that ``value`` is whitespace-normalised already."""
+        if value.name is None:
+            value.normalised = True
+        else:
+            self.normalised.add(value.name)
+
+    def is_normalised(self, value: _Value) -> bool:
+        return value.normalised if value.name is None else value.name in self.normalised
+
+    def present(self, value: str) -> str:
+        """A test that a value (a variable or a parameter) is not empty."""
+        return _present(value, self.lean, is_string=value[1:] in self.strings)
+
+    def absent(self, value: str) -> str:
+        """A test that a value (a variable or a parameter) is empty."""
+        return _absent(value, self.lean, is_string=value[1:] in self.strings)
 
     def variable(self, expression: str) -> str:
         """Declare a fresh variable holding ``expression``; return its name."""
         name = self.name("v")
+        if _returns_string(expression):
+            self.strings.add(name)
         self.emit(f'<xsl:variable name="{name}" select={quoteattr(expression)}/>')
         return name
 
@@ -532,7 +626,7 @@ class StylesheetWriter:
         for test, marker in prepared.failures:
             self.emit(f"<xsl:if test={quoteattr(test)}>{marker}</xsl:if>")
         if prepared.missing is not None and prepared.variable is not None:
-            test = f"${prepared.variable} = ''"
+            test = self.absent(f"${prepared.variable}")
             self.emit(f"<xsl:if test={quoteattr(test)}>{prepared.missing}</xsl:if>")
 
     def leaf(self, node: Node, context: _Context) -> None:
@@ -544,7 +638,7 @@ class StylesheetWriter:
         if prepared.variable is None:
             self.element(node, context, prepared, attributes, attribute_values)
             return
-        present = f"{prepared.value} != ''"
+        present = self.present(prepared.value)
         if not prepared.failures and prepared.missing is None:
             self.emit(f"<xsl:if test={quoteattr(present)}>")
             self.element(node, context, prepared, attributes, attribute_values)
@@ -568,8 +662,10 @@ class StylesheetWriter:
         attributes: list[Node],
         attribute_values: list[Prepared],
     ) -> None:
-        self.emit(f"<{node.name}>")
-        for attribute, attribute_value in zip(attributes, attribute_values, strict=True):
+        fixed, count = self.fixed_attributes(attributes)
+        self.emit(f"<{node.name}{fixed}>")
+        pairs = list(zip(attributes, attribute_values, strict=True))
+        for attribute, attribute_value in pairs[count:]:
             self.attribute(attribute, attribute_value)
         if self.trace:
             self.trace_attributes(node, context)
@@ -578,6 +674,27 @@ class StylesheetWriter:
         else:
             self.emit(f"<xsl:value-of select={quoteattr(prepared.value)}/>")
         self.emit(f"</{node.name}>")
+
+    def fixed_attributes(self, attributes: list[Node]) -> tuple[str, int]:
+        """The leading constant attributes, for the start tag of the element, and how many.
+
+        libxslt copies an attribute of a literal result element as it is, where
+        ``xsl:attribute`` builds a temporary tree for its text. A constant made of spaces only
+        (XSLT drops such a text from ``xsl:attribute``) or holding a carriage return (XML reads
+        it as a line feed in text) stays an ``xsl:attribute``, and so do the attributes after
+        it, to keep their order.
+        """
+        if not self.lean:
+            return "", 0
+        text = ""
+        count = 0
+        for attribute in attributes:
+            value = attribute.value_text
+            if attribute.value_kind != "value" or "\r" in value or (value and not value.strip()):
+                break
+            text += f" {attribute.name[1:]}={quoteattr(_avt(value))}"
+            count += 1
+        return text, count
 
     def attribute(self, node: Node, prepared: Prepared) -> None:
         name = node.name[1:]
@@ -592,7 +709,7 @@ class StylesheetWriter:
         if prepared.variable is None:
             self.emit(body)
         else:
-            test = f"{prepared.value} != ''"
+            test = self.present(prepared.value)
             self.emit(f"<xsl:if test={quoteattr(test)}>{body}</xsl:if>")
 
     def trace_attributes(self, node: Node, context: _Context) -> None:
@@ -658,8 +775,7 @@ class StylesheetWriter:
         out from it and the for_each (for problems found later by the checks)."""
         if self.json_paths:
             self.emit(
-                '<xsl:attribute name="p:src">'
-                '<xsl:value-of select="@gwj:index | @gwj:entry"/></xsl:attribute>'
+                f'<xsl:attribute name="p:src"><xsl:value-of select="{_SOURCE_INDEX}"/></xsl:attribute>'
             )
 
     def problem_if(
@@ -678,6 +794,9 @@ class StylesheetWriter:
         marker = self.marker(code, node, out_path, source, value, expected=expected, tail=tail)
         self.emit(f"<xsl:if test={quoteattr(test)}>{marker}</xsl:if>")
 
+
+_SOURCE_INDEX = "@gwj:index | @gwj:entry"
+"""The index of the JSON item or group entry at hand (``p:src``)."""
 
 KEEP_NORMALISED = frozenset({"upper", "lower"})
 """Functions that keep a normalised value normalised (they change letters into letters)."""
@@ -709,13 +828,69 @@ def _norm(expression: str) -> str:
     return f"normalize-space({expression})"
 
 
-def _leaf_test(node: Node) -> str | None:
+def _present(value: str, lean: bool = True, *, is_string: bool = False) -> str:
+    """A test that a value is not empty.
+
+    ``string($v)`` as a test is true exactly when ``$v != ''`` is, for a string and for a
+    result tree fragment (its text) alike, and a string alone is true exactly when it is
+    not empty; libxslt evaluates either without building the literal and comparing.
+    """
+    if not lean:
+        return f"{value} != ''"
+    return value if is_string else f"string({value})"
+
+
+def _absent(value: str, lean: bool = True, *, is_string: bool = False) -> str:
+    """A test that a value is empty (see ``_present``)."""
+    if not lean:
+        return f"{value} = ''"
+    return f"not({value})" if is_string else f"not(string({value}))"
+
+
+_STRING_FUNCTIONS = (
+    "normalize-space(",
+    "string(",
+    "translate(",
+    "concat(",
+    "substring(",
+    "substring-before(",
+    "substring-after(",
+    "format-number(",
+)
+
+
+def _returns_string(expression: str) -> bool:
+    """True when ``expression`` is one call of an XPath function that returns a string."""
+    if not expression.startswith(_STRING_FUNCTIONS):
+        return False
+    depth = 0
+    quote = ""
+    for index, char in enumerate(expression):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return index == len(expression) - 1
+    return False
+
+
+def _leaf_test(node: Node, lean: bool = True) -> str | None:
+    """A test that a leaf read from the source has a value (None for other leaves).
+
+    The lean form is the string itself: as a test it is true exactly when it is not empty.
+    """
     if node.value_kind in ("from", "xpath", "message") and node.default is None:
-        return (
-            f"normalize-space({node.value_xpath}) != ''"
+        value = (
+            f"normalize-space({node.value_xpath})"
             if not node.raw
-            else f"string({node.value_xpath}) != ''"
+            else f"string({node.value_xpath})"
         )
+        return value if lean else f"{value} != ''"
     return None
 
 
