@@ -24,12 +24,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "translate.py"
 SAMPLES = ROOT / "samples" / "upu-itmatt"
 DEC = "{urn:wco:datamodel:WCO:DEC-DMS:2}"
+PROBLEM = "urn:customs-gateway:problem:1"
 FIGURES = (
     "floor_items_per_s",
     "xslt_items_per_s",
     "engine_items_per_s",
     "engine_vs_xslt",
     "engine_threads_items_per_s",
+    "bound_items_per_s",
+    "bound_vs_xslt",
     "rss_mb_100k",
 )
 
@@ -92,6 +95,9 @@ def test_quick_run_ends_with_the_five_figures_as_json() -> None:
     assert figures["engine_vs_xslt"] == pytest.approx(
         figures["engine_items_per_s"] / figures["xslt_items_per_s"], rel=0.01
     )
+    assert figures["bound_vs_xslt"] == pytest.approx(
+        figures["bound_items_per_s"] / figures["xslt_items_per_s"], rel=0.01
+    )
     assert any("items/s" in line for line in lines[:-1]), "the human-readable table is missing"
 
 
@@ -146,3 +152,50 @@ def test_xslt_baseline_skips_items_missing_what_uk_cds_requires(bench: ModuleTyp
     # LX304175796CN has a content without HSCode; the six others are complete.
     assert "LX304175796CN" not in written
     assert "RR123456785CN" in written
+
+
+@pytest.mark.parametrize("seed", [11, 2026])
+def test_bound_writes_the_baselines_declarations(bench: ModuleType, seed: int) -> None:
+    """The two lean hops of the bound write what the one-pass baseline writes (the same
+    elements, attributes and values, in order): a bound that did less would mean nothing."""
+    data = itmatt_batch_bytes(1200, seed=seed)  # more than two batches of 500
+    bound = list(bench.TwoHopBound().documents(data))
+    baseline = list(bench.XsltBaseline().documents(data))
+    assert len(bound) > 600
+    assert [shape(document) for document in bound] == [shape(document) for document in baseline]
+
+
+def test_bound_writes_the_canonical_declarations_of_the_feed_mapping(bench: ModuleType) -> None:
+    """The bound's first hop writes, for every item, the canonical declaration the generated
+    feed stylesheet writes (problem attributes aside): it skips no work the engine does."""
+    from gateway.mapping.catalog import MappingCatalog
+
+    data = itmatt_batch_bytes(600, seed=7)
+    source = etree.fromstring(data)
+    batches = bench.TwoHopBound().to_canonical(source).getroot()
+    lean = [declaration for batch in batches for declaration in batch]
+    assert [len(batch) for batch in batches] == [500, 100]
+    generated = list(MappingCatalog().get(bench.FEED, "feed").transform(source).getroot())
+    assert len(lean) == len(generated) == 600
+
+    def tree(element: etree._Element) -> tuple[object, ...]:
+        attributes = sorted(
+            (name, value) for name, value in element.attrib.items() if PROBLEM not in str(name)
+        )
+        return (
+            element.tag,
+            tuple(attributes),
+            (element.text or "").strip(),
+            tuple(tree(child) for child in element),
+        )
+
+    for mine, theirs in zip(lean, generated, strict=True):
+        assert theirs.find(f".//{{{PROBLEM}}}Problem") is None  # the batch has no problems
+        assert tree(mine) == tree(theirs)
+
+
+def test_bound_refuses_to_time_a_batch_with_problems(bench: ModuleType) -> None:
+    """A bound that skipped work on a bad item would be no bound: it stops instead."""
+    data = itmatt_batch_bytes(50, seed=3, problem_rate=0.5)
+    with pytest.raises(RuntimeError, match=r"not valid|checks found problems"):
+        list(bench.TwoHopBound().documents(data))
