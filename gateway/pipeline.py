@@ -46,6 +46,7 @@ from gateway.mapping.markers import (
     lift_lineage,
     markers_by_entry,
     p_attr,
+    pop_p_attrs,
     problem_from_marker,
 )
 from gateway.mapping.paths import tokenize
@@ -64,6 +65,8 @@ SKIP_ATTRIBUTE = f"{{{PROBLEM_NS}}}skip"
 _SOURCE = f"{{{PROBLEM_NS}}}src"
 _ENDS_EARLY = "Missing child element(s)"
 """libxml2's schema error for an element whose content stops before what it requires."""
+_DECLARATION_ATTRIBUTES = ("pos", "id", "consignment")
+"""The ``p:`` attributes the feed stylesheet writes on each declaration (taken off here)."""
 _WITH_SOURCE = etree.XPath("descendant-or-self::*[@p:src]", namespaces={"p": PROBLEM_NS})
 
 
@@ -399,32 +402,36 @@ class Pipeline:
             batch.set("messageID", message_id)
         markers = markers_by_entry(batch)
         chunk = _Chunk(mapping, message_id)
-        elements = list(batch)
+        from_json = mapping.spec.input_format == "json"
         ids: list[str] = []
-        for index, element in enumerate(elements):
-            position = int(p_attr(element, "pos") or index + 1)
-            declaration_id = p_attr(element, "id") or f"item {position}"
-            consignment = p_attr(element, "consignment") or None
+        for index, element in enumerate(batch):
+            pos, item_id, consignment_id = pop_p_attrs(element, _DECLARATION_ATTRIBUTES)
+            position = int(pos or index + 1)
+            declaration_id = item_id or f"item {position}"
             ids.append(declaration_id)
-            problems = _distinct(
-                problem_from_marker(marker, item=declaration_id, outbound=False)
-                for marker in markers.get(index, [])
+            found = markers.get(index)
+            problems = (
+                _distinct(
+                    problem_from_marker(marker, item=declaration_id, outbound=False)
+                    for marker in found
+                )
+                if found
+                else []
             )
-            problems.extend(
-                _with_item(problem, declaration_id)
-                for problem in structural.get(position - source.offset - 1, [])
-            )
-            lineage = tuple(lift_lineage(element)) if trace else ()
-            sources = _json_sources(element) if mapping.spec.input_format == "json" else None
+            if structural:
+                problems.extend(
+                    _with_item(problem, declaration_id)
+                    for problem in structural.get(position - source.offset - 1, [])
+                )
             chunk.declarations.append(
                 CanonicalDeclaration(
                     position - 1,
                     declaration_id,
-                    consignment,
+                    consignment_id or None,
                     element,
                     tuple(problems),
-                    lineage,
-                    sources,
+                    tuple(lift_lineage(element)) if trace else (),
+                    _json_sources(element) if from_json else None,
                 )
             )
         if structural.get(-1):
@@ -573,10 +580,11 @@ class Pipeline:
             ]
         mapping = self.destination_mapping(target)
         parameters = self.check_parameters(target)
-        groups: dict[int, list[CanonicalDeclaration]] = {}
+        # by parent element, held as the key: a proxy let go could come back at the same
+        # id() for another chunk's batch and merge two chunks out of order
+        groups: dict[etree._Element | None, list[CanonicalDeclaration]] = {}
         for declaration in declarations:
-            parent = declaration.element.getparent()
-            groups.setdefault(id(parent), []).append(declaration)
+            groups.setdefault(declaration.element.getparent(), []).append(declaration)
         rendered: list[TranslatedDeclaration] = []
         for group in groups.values():
             rendered.extend(self._render_group(mapping, group, parameters, trace=trace))
@@ -596,38 +604,38 @@ class Pipeline:
         if spec.requires and candidates and spec.per != "declaration":
             # per-declaration documents check requirements inside the stylesheet
             extra = self._requirement_problems(mapping, declarations, candidates)
-        accepted = [
-            (index, d)
-            for index, d in enumerate(declarations)
-            if d.accepted and not extra.get(index)
-        ]
-        outputs: dict[int, tuple[bytes | None, list[Problem]]] = {}
+        accepted = [(index, d) for index, d in candidates if not extra.get(index)]
+        outputs: dict[int, tuple[bytes | None, Sequence[Problem]]] = {}
         if accepted:
             documents = self._transform_accepted(mapping, accepted, parameters, trace=trace)
             markers = markers_by_entry(documents)
             entries = list(documents)
-            owners = [
-                accepted[number] if spec.per == "declaration" else accepted[0]
-                for number in range(len(entries))
-            ]
-            feed = self._feed_of(accepted[0][1])
-            problems_of = [
-                [
-                    _requirement_problem(marker, owner, spec.name, feed)
-                    if marker.get("requirement")
-                    else problem_from_marker(marker, item=owner.declaration_id, outbound=True)
-                    for marker in markers.get(number, [])
-                ]
-                for number, (_, owner) in enumerate(owners)
-            ]
-            for number, found in enumerate(problems_of):
-                unmet = [
-                    problem
-                    for problem in found
-                    if problem.rule and problem.rule.endswith(":requires")
-                ]
-                if unmet:  # the missing requirement is the reason; what it leaves empty is noise
-                    problems_of[number] = unmet
+            owners = (
+                accepted[: len(entries)]
+                if spec.per == "declaration"
+                else [accepted[0]] * len(entries)
+            )
+            # the problems of each document with markers, by its number (most have none)
+            problems_of: dict[int, list[Problem]] = {}
+            if markers:
+                feed = self._feed_of(accepted[0][1])
+                for number, found_markers in markers.items():
+                    if not 0 <= number < len(owners):
+                        continue  # a marker outside every document concerns none of them
+                    owner = owners[number][1]
+                    found = [
+                        _requirement_problem(marker, owner, spec.name, feed)
+                        if marker.get("requirement")
+                        else problem_from_marker(marker, item=owner.declaration_id, outbound=True)
+                        for marker in found_markers
+                    ]
+                    unmet = [
+                        problem
+                        for problem in found
+                        if problem.rule and problem.rule.endswith(":requires")
+                    ]
+                    # the missing requirement is the reason; what it leaves empty is noise
+                    problems_of[number] = unmet or found
             if trace:
                 for entry in entries:
                     if len(entry):
@@ -635,12 +643,12 @@ class Pipeline:
             if spec.output_schema:
                 invalid = _batch_schema_problems(spec.output_schema, documents, entries, spec.name)
                 for number, found in invalid.items():
-                    if not problems_of[number]:
+                    if not problems_of.get(number):
                         item = owners[number][1].declaration_id
-                        problems_of[number].extend(_with_item(p, item) for p in found)
+                        problems_of[number] = [_with_item(p, item) for p in found]
             for number, entry in enumerate(entries):
                 index, _ = owners[number]
-                problems = problems_of[number]
+                problems = problems_of.get(number, ())
                 output_root = entry[0] if len(entry) else None
                 body = (
                     None
@@ -648,24 +656,27 @@ class Pipeline:
                     else etree.tostring(output_root, encoding="UTF-8", xml_declaration=True)
                 )
                 outputs[index] = (body, problems)
-            if spec.per == "message" and problems_of:
+            if spec.per == "message" and entries:
                 # one document carries the whole group (its output is the first declaration's):
                 # a problem in it refuses every declaration it would have carried
                 for index, follower in accepted[1:]:
                     outputs[index] = (
                         None,
-                        [_with_item(p, follower.declaration_id) for p in problems_of[0]],
+                        [_with_item(p, follower.declaration_id) for p in problems_of.get(0, ())],
                     )
         rendered = []
         for index, declaration in enumerate(declarations):
-            body, problems = outputs.get(index, (None, []))
+            body, rendering = outputs.get(index, (None, ()))
+            more = extra.get(index)
             rendered.append(
                 TranslatedDeclaration(
                     declaration.index,
                     declaration.declaration_id,
                     declaration.element,
                     body,
-                    (*declaration.problems, *extra.get(index, []), *problems),
+                    (*declaration.problems, *(more or ()), *rendering)
+                    if more or rendering
+                    else declaration.problems,
                     declaration.consignment_id,
                 )
             )
@@ -747,6 +758,9 @@ class Pipeline:
         finally:
             for child in skipped:
                 del child.attrib[SKIP_ATTRIBUTE]
+                # setting the mark declared its namespace on the element: take that off too,
+                # or the declaration's canonical form would carry it from now on
+                etree.cleanup_namespaces(child)
 
     def _feed_of(self, declaration: CanonicalDeclaration) -> CompiledMapping | None:
         batch = declaration.element.getparent()
@@ -913,15 +927,17 @@ def _requirement_problem(
 ) -> Problem:
     """The problem for a destination requirement the declaration does not meet."""
     alternatives = [part.strip() for part in (marker.get("requirement") or "").split("|")]
-    problem = Problem(
+    path = marker.get("path")
+    source = _source_path(feed, path or "", declaration)
+    return Problem(
         severity=Severity.ERROR,
         code="required.missing",
-        message="",
+        message=_requirement_message(path or "", target, source, alternatives[1:]),
         item=declaration.declaration_id,
-        canonical_path=marker.get("path"),
+        canonical_path=path,
+        source_path=source,
         rule=marker.get("rule"),
     )
-    return _destination_problem(problem, target, feed, declaration, alternatives=alternatives[1:])
 
 
 def _generic(path: str) -> str:
@@ -941,13 +957,20 @@ def _destination_problem(
 
     path = problem.canonical_path or ""
     source = _source_path(feed, path, declaration)
+    message = _requirement_message(path, target, source, alternatives)
+    return replace(problem, message=message, source_path=source)
+
+
+def _requirement_message(
+    path: str, target: str, source: str | None, alternatives: Sequence[str]
+) -> str:
+    """Why a declaration lacking a value the destination requires is refused."""
     where = f" (read from {source})" if source else ""
     either = "".join(f" or {alternative}" for alternative in alternatives)
-    message = (
+    return (
         f"The destination '{target}' requires {path}{either}, but this declaration has no "
         f"value for it{where}."
     )
-    return replace(problem, message=message, source_path=source)
 
 
 def _add_problems(

@@ -30,6 +30,21 @@ _EXTENSIONS = {**extension_functions(), **reference_extension()}
 """The extension functions every generated stylesheet is compiled with."""
 
 
+class _Direct:
+    """The source path of an output path cannot be written as a template: work it out."""
+
+
+_DIRECT = _Direct()
+_UNKNOWN = _Direct()
+"""An output path not in the cache yet."""
+_PROBE = 7_000_000_001
+_OTHER_PROBE = 8_000_000_003
+"""Two item positions no message reaches, whose digits no mapping file spells."""
+PositionTemplate = tuple[str, str] | str | None | _Direct
+"""The text before and after the item's position in a source path; the whole source path
+when it does not hold the position; None for an output path no rule writes; ``_DIRECT``."""
+
+
 @dataclass(frozen=True)
 class SourceStep:
     """One level of a source path: the for_each text as written and the output group it fills."""
@@ -71,6 +86,8 @@ class CompiledMapping:
         default_factory=dict, repr=False
     )
     """Destination stylesheets specialised to a feed, by feed name (with the feed mapping)."""
+    _templates: dict[str, PositionTemplate] = field(default_factory=dict, repr=False)
+    """How the source path of each output path is written around an item's position."""
 
     @property
     def name(self) -> str:
@@ -109,7 +126,47 @@ class CompiledMapping:
 
     def source_path(self, output_path: str, position: int) -> str | None:
         """The source path (with positions) of a canonical path such as
-        ``GoodsShipment/GovernmentAgencyGoodsItem[2]/Commodity/Description``."""
+        ``GoodsShipment/GovernmentAgencyGoodsItem[2]/Commodity/Description``.
+
+        The same few output paths recur item after item with only the item's ``position``
+        changing, so each path's answer is worked out once as the text around the position
+        (see ``_position_template``) and filled in afterwards.
+        """
+        template = self._templates.get(output_path, _UNKNOWN)
+        if template is _UNKNOWN:
+            template = self._position_template(output_path)
+            if len(self._templates) > 4096:  # paths carry positions: keep the cache bounded
+                self._templates.clear()
+            self._templates[output_path] = template
+        if template is None or isinstance(template, str):
+            return template
+        if isinstance(template, tuple):
+            before, after = template
+            return f"{before}{position}{after}"
+        return self._work_out_source_path(output_path, position)
+
+    def _position_template(self, output_path: str) -> PositionTemplate:
+        """How ``source_path`` depends on the item's position, worked out from two probes.
+
+        The position is written once, as the first level's index, and the rest of the path
+        is named around it without reading it (its digits are just what stands between
+        brackets). So the answers for two positions that appear nowhere else tell it all:
+        one text around the position (a pair), one text whatever the position (a string, or
+        None for a path no rule writes), or ``_DIRECT`` when they do not agree with either.
+        """
+        first = self._work_out_source_path(output_path, _PROBE)
+        second = self._work_out_source_path(output_path, _OTHER_PROBE)
+        if first is None or second is None:
+            return None if first is None and second is None else _DIRECT
+        if first == second and str(_PROBE) not in first:
+            return first
+        before, found, after = first.partition(str(_PROBE))
+        if found and str(_PROBE) not in after and second == f"{before}{_OTHER_PROBE}{after}":
+            return (before, after)
+        return _DIRECT
+
+    def _work_out_source_path(self, output_path: str, position: int) -> str | None:
+        """``source_path`` from the lineage, without the cache."""
         found = self.lineage_of(output_path)
         if found is None:
             return None

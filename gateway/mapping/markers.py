@@ -46,6 +46,13 @@ def p_attr(element: etree._Element, name: str) -> str | None:
     return value
 
 
+def pop_p_attrs(element: etree._Element, names: tuple[str, ...]) -> list[str | None]:
+    """Pop the ``p:name`` attributes of an element, in the order of ``names`` (None: absent)."""
+    attributes = element.attrib  # one proxy for all the names
+    # lxml's stubs leave out the default of pop(); the text values are str
+    return [attributes.pop(f"{_P}{name}", None) for name in names]  # type: ignore[call-overload]
+
+
 def remove_keeping_tail(element: etree._Element) -> None:
     """Remove an element from its parent without losing the text that follows it."""
     parent = element.getparent()
