@@ -99,6 +99,8 @@ def test_quick_run_ends_with_the_five_figures_as_json() -> None:
         figures["bound_items_per_s"] / figures["xslt_items_per_s"], rel=0.01
     )
     assert any("items/s" in line for line in lines[:-1]), "the human-readable table is missing"
+    assert any(line.startswith("(c) by stage") for line in lines), "the engine's stages"
+    assert any(line.startswith("(e) by stage") for line in lines), "the bound's stages"
 
 
 @pytest.mark.parametrize(
@@ -199,3 +201,21 @@ def test_bound_refuses_to_time_a_batch_with_problems(bench: ModuleType) -> None:
     data = itmatt_batch_bytes(50, seed=3, problem_rate=0.5)
     with pytest.raises(RuntimeError, match=r"not valid|checks found problems"):
         list(bench.TwoHopBound().documents(data))
+
+
+def test_engine_stages_account_for_the_whole_run(bench: ModuleType) -> None:
+    """Each stage of the engine is timed in the run, and the glue is what the stages leave."""
+    stages = bench.engine_stages(itmatt_batch_bytes(200, seed=4))
+    timed = [
+        "feed schema",
+        "feed stylesheet",
+        "canonical schema",
+        "checks",
+        "destination stylesheet",
+        "UK CDS schema",
+    ]
+    assert set(stages) == {*timed, "glue", "whole"}
+    for stage in timed:
+        assert stages[stage] > 0, stage
+    assert stages["glue"] >= 0
+    assert sum(stages[stage] for stage in [*timed, "glue"]) == pytest.approx(stages["whole"])
