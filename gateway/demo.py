@@ -173,7 +173,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _demo_parameters() -> dict[str, dict[str, str]]:
+def demo_parameters() -> dict[str, dict[str, str]]:
+    """The example destination parameters of ``samples/demo-parameters.yaml``, by destination."""
     path = bundled_samples_dir() / "demo-parameters.yaml"
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -225,7 +226,7 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
                     "server": {"host": "127.0.0.1", "port": port},
                     "storage": {"path": str(database)},
                     "logging": {"level": "error"},
-                    "parameters": _demo_parameters(),
+                    "parameters": demo_parameters(),
                     "endpoints": {
                         ENDPOINT: {
                             "target": "uk-cds",

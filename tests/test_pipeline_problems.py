@@ -15,25 +15,14 @@ import pytest
 from lxml import etree
 
 import gateway.pipeline as pipeline_module
+from gateway.demo import demo_parameters
 from gateway.mapping.catalog import CompiledMapping, MappingCatalog
 from gateway.pipeline import CanonicalDeclaration, Pipeline
 from gateway.problems import Problem, Severity
 from gateway.sample_feeds import itmatt_batch_bytes
 from gateway.translation import TranslatedDeclaration
 
-PARAMETERS = {
-    "uk-cds": {"declarant_eori": "GB123456789000", "goods_location_name": "LHRLHRLHR"},
-    "ens-cc315a": {
-        "message_sender": "GB123456789000",
-        "transport_mode": "4",
-        "conveyance_reference": "CA0937",
-        "declaration_place": "LONDON HEATHROW",
-        "specific_circumstances": "E",
-        "first_entry_office": "GB000085",
-        "expected_arrival": "202611201530",
-        "lodging_person_eori": "GB123456789000",
-    },
-}
+PARAMETERS = demo_parameters()  # the bundled example parameters of every destination
 FEED = "upu-itmatt"
 TARGETS = ["uk-cds", "ens-cc315a", "wco-dec"]
 
