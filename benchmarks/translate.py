@@ -114,16 +114,33 @@ class XsltBaseline:
 
 
 class _StageClock:
-    """Seconds spent in each named stage, lap by lap."""
+    """Seconds spent in each named stage, by ``clock``: laps, or wrapped callables."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self.seconds: dict[str, float] = {}
-        self._last = time.perf_counter()
+        self._clock = clock
+        self._last = clock()
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
     def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
+        """The time since the last lap (or the start) goes to ``stage``."""
+        now = self._clock()
+        self.add(stage, now - self._last)
         self._last = now
+
+    def wrap(self, stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function``, its time added to ``stage`` at each call."""
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = self._clock()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.add(stage, self._clock() - started)
+
+        return timed
 
 
 class TwoHopBound:
@@ -142,9 +159,6 @@ class TwoHopBound:
 
     def __init__(self, parameters: dict[str, str] | None = None) -> None:
         from gateway.canonical.xsd import canonical_schema
-        from gateway.checks import CheckSuite, PathCheck
-        from gateway.mapping.catalog import MappingCatalog
-        from gateway.problems import Severity
         from gateway.schemas import load_schema, load_wrapped_schema
 
         folder = STYLESHEET.parent
@@ -158,17 +172,15 @@ class TwoHopBound:
         self.parameters: dict[str, Any] = {
             name: etree.XSLT.strparam(value) for name, value in given.items()
         }
-        catalog = MappingCatalog()
-        feed = catalog.get(FEED, "feed").spec
-        destination = catalog.get(TARGET, "destination").spec
+        pipeline = make_pipeline()
+        feed = pipeline.feed_mapping(FEED).spec
+        destination = pipeline.destination_mapping(TARGET).spec
         if feed.input_schema is None or destination.output_schema is None:
             raise RuntimeError("The bound needs the feed's and the destination's schemas.")
         self.feed_schema = load_schema(feed.input_schema)
         self.canonical_schema = canonical_schema()
         self.output_schema = load_wrapped_schema(destination.output_schema)
-        self.checks = CheckSuite(
-            [PathCheck(check.check, check.path, Severity(check.severity)) for check in feed.checks]
-        )
+        self.checks = pipeline.feed_checks(FEED)
         self.stages: dict[str, float] = {}
 
     def documents(self, data: bytes) -> Iterator[bytes]:
@@ -210,24 +222,6 @@ class TwoHopBound:
             )
 
 
-class _CpuClock:
-    """CPU seconds (this process) spent inside wrapped callables, by stage."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    def wrap(self, stage: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.process_time()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent = time.process_time() - started
-                self.seconds[stage] = self.seconds.get(stage, 0.0) + spent
-
-        return timed
-
-
 def engine_stages(data: bytes) -> dict[str, float]:
     """CPU seconds of each stage of (c) in one run over ``data``, after one warm-up run.
 
@@ -237,7 +231,7 @@ def engine_stages(data: bytes) -> dict[str, float]:
     streaming parse, serialising, problems of refused items, the Python between the stages.
     """
     pipeline = make_pipeline()
-    clock = _CpuClock()
+    clock = _StageClock(time.process_time)
     feed = pipeline.feed_mapping(FEED)
     destination = pipeline.destination_mapping(TARGET)
     feed.transform = clock.wrap("feed stylesheet", feed.transform)  # type: ignore[assignment]

@@ -21,7 +21,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any, cast
 
 from lxml import etree
@@ -525,6 +525,11 @@ class Pipeline:
                     [_with_item(problem, declaration.declaration_id) for problem in problems],
                 )
 
+    def feed_checks(self, feed: str) -> Any:
+        """The checks run on the canonical declarations of ``feed`` (a ``CheckSuite``): the
+        default checks and those the feed mapping names."""
+        return self._suite(self.feed_mapping(feed))
+
     def _suite(self, mapping: CompiledMapping, extra: Sequence[tuple[str, str, str]] = ()) -> Any:
         from gateway.checks import CheckSuite, PathCheck
 
@@ -811,7 +816,6 @@ def _distinct(problems: Iterable[Problem]) -> list[Problem]:
 
 
 def _with_item(problem: Problem, item: str) -> Problem:
-    from dataclasses import replace
 
     return replace(problem, item=item)
 
@@ -819,7 +823,6 @@ def _with_item(problem: Problem, item: str) -> Problem:
 def _with_source(
     problem: Problem, mapping: CompiledMapping, declaration: CanonicalDeclaration
 ) -> Problem:
-    from dataclasses import replace
 
     if problem.source_path or not problem.canonical_path:
         return problem
@@ -953,7 +956,6 @@ def _destination_problem(
     *,
     alternatives: Sequence[str] = (),
 ) -> Problem:
-    from dataclasses import replace
 
     path = problem.canonical_path or ""
     source = _source_path(feed, path, declaration)
@@ -976,7 +978,6 @@ def _requirement_message(
 def _add_problems(
     declaration: CanonicalDeclaration, problems: Sequence[Problem]
 ) -> CanonicalDeclaration:
-    from dataclasses import replace
 
     return replace(declaration, problems=(*declaration.problems, *problems))
 

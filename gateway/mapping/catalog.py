@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from lxml import etree
 
@@ -134,10 +135,7 @@ class CompiledMapping:
         """
         template = self._templates.get(output_path, _UNKNOWN)
         if template is _UNKNOWN:
-            template = self._position_template(output_path)
-            if len(self._templates) > 4096:  # paths carry positions: keep the cache bounded
-                self._templates.clear()
-            self._templates[output_path] = template
+            template = _remember(self._templates, output_path, self._position_template(output_path))
         if template is None or isinstance(template, str):
             return template
         if isinstance(template, tuple):
@@ -188,9 +186,7 @@ class CompiledMapping:
         as a list, e.g. two TransportContractDocument entries) and drops for_each positions."""
         known = self._keys.get(output_path)
         if known is None:
-            known = self._keys[output_path] = self._work_out_key(output_path)
-            if len(self._keys) > 4096:  # paths carry positions: keep the cache bounded
-                self._keys.clear()
+            known = _remember(self._keys, output_path, self._work_out_key(output_path))
         return known
 
     def _work_out_key(self, output_path: str) -> str:
@@ -205,6 +201,19 @@ class CompiledMapping:
                 plain = _INDEX.sub("", step)
                 key = f"{key}/{plain}" if key else plain
         return key
+
+
+_T = TypeVar("_T")
+_CACHED_PATHS = 4096
+"""Entries a per-path cache holds before it starts again (output paths carry positions)."""
+
+
+def _remember(cache: dict[str, _T], key: str, value: _T) -> _T:
+    """Put ``value`` in a per-path cache, emptying the cache first when it is full."""
+    if len(cache) >= _CACHED_PATHS:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _compile_xslt(text: str, file: str) -> etree.XSLT:

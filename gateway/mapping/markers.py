@@ -39,11 +39,7 @@ class LineageRow:
 
 def p_attr(element: etree._Element, name: str) -> str | None:
     """Pop the ``p:name`` attribute of an element (None when absent)."""
-    key = f"{_P}{name}"
-    value = element.get(key)
-    if value is not None:
-        del element.attrib[key]
-    return value
+    return pop_p_attrs(element, (name,))[0]
 
 
 def pop_p_attrs(element: etree._Element, names: tuple[str, ...]) -> list[str | None]:
